@@ -1,0 +1,45 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+AF3 := .venv/airflow-3/bin/python
+AF2 := .venv/airflow-2/bin/python
+LINT_PATHS := airflow_provider_twilio tests example_dags benchmarks scripts
+
+.PHONY: env env-3 env-2 constraints lint test test-3 test-2 browser demo bench clean
+
+env: env-3 env-2
+
+env-3:
+	@scripts/bootstrap-env.sh airflow-3
+
+env-2:
+	@scripts/bootstrap-env.sh airflow-2
+
+# Re-resolve and re-pin both environments (run after changing dependencies).
+constraints:
+	scripts/bootstrap-env.sh airflow-3 --refreeze
+	scripts/bootstrap-env.sh airflow-2 --refreeze
+
+lint: env-3
+	$(AF3) -m ruff check $(LINT_PATHS)
+	$(AF3) -m ruff format --check $(LINT_PATHS)
+	$(AF3) -m mypy
+
+# Debian's Chromium for the connection-form test (never a downloaded browser).
+browser:
+	@scripts/ensure-chromium.sh
+
+test: env lint browser test-3 test-2
+
+test-3: env-3
+	$(AF3) -m pytest tests
+
+test-2: env-2
+	$(AF2) -m pytest tests
+
+demo: env-3
+	$(AF3) scripts/demo.py
+
+bench: env-3
+	$(AF3) benchmarks/run_all.py
+
+clean:
+	rm -rf .venv .mypy_cache .ruff_cache

@@ -1,0 +1,41 @@
+"""Apache Airflow provider for Twilio: SMS, MMS and WhatsApp from DAGs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+
+def get_provider_info() -> dict[str, Any]:
+    """What Airflow's ProvidersManager reads through the ``apache_airflow_provider`` entry point."""
+    from airflow_provider_twilio.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
+
+    return {
+        "package-name": "airflow-provider-twilio",
+        "name": "Twilio",
+        "description": "Send SMS, MMS and WhatsApp messages and wait for replies and delivery with Twilio.",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": "Twilio",
+                "external-doc-url": "https://www.twilio.com/docs/messaging/api",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [{"integration-name": "Twilio", "python-modules": ["airflow_provider_twilio.hooks.twilio"]}],
+        "operators": [{"integration-name": "Twilio", "python-modules": ["airflow_provider_twilio.operators.sms"]}],
+        "sensors": [{"integration-name": "Twilio", "python-modules": ["airflow_provider_twilio.sensors.sms"]}],
+        "triggers": [{"integration-name": "Twilio", "python-modules": ["airflow_provider_twilio.triggers.sms"]}],
+        "notifications": ["airflow_provider_twilio.notifications.sms.TwilioSmsNotifier"],
+        "extra-links": ["airflow_provider_twilio.operators.sms.TwilioConsoleMessagesLink"],
+        "connection-types": [
+            {
+                "hook-class-name": "airflow_provider_twilio.hooks.twilio.TwilioHook",
+                "hook-name": "Twilio",
+                "connection-type": "twilio",
+                "conn-fields": CONN_FIELDS,
+                "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
+            }
+        ],
+    }

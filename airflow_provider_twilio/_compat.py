@@ -1,0 +1,25 @@
+"""Airflow imports that work on 2.11 and 3.x alike, in one place."""
+
+from __future__ import annotations
+
+from airflow.providers.common.compat.sdk import (
+    AirflowException,
+    BaseHook,
+    BaseOperator,
+    BaseOperatorLink,
+    BaseSensorOperator,
+    PokeReturnValue,
+    conf,
+    mask_secret,
+)
+
+__all__ = [
+    "AirflowException",
+    "BaseHook",
+    "BaseOperator",
+    "BaseOperatorLink",
+    "BaseSensorOperator",
+    "PokeReturnValue",
+    "conf",
+    "mask_secret",
+]

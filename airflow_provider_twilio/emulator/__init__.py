@@ -1,0 +1,1 @@
+"""Local Twilio-compatible API server."""

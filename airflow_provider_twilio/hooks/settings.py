@@ -1,0 +1,124 @@
+"""Reads and checks a Twilio Airflow connection, without importing the SDK."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_provider_twilio.exceptions import TwilioConnectionConfigError
+
+DEFAULT_TIMEOUT = 30.0
+_SID_LENGTH = 34
+
+
+@dataclass(frozen=True)
+class TwilioConnectionSettings:
+    """Everything the provider needs from a connection; the secret is kept out of ``repr``."""
+
+    conn_id: str
+    username: str
+    secret: str = field(repr=False)
+    account_sid: str
+    region: str | None = None
+    edge: str | None = None
+    base_url: str | None = None
+    default_from: str | None = None
+    default_messaging_service_sid: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+
+    @property
+    def uses_api_key(self) -> bool:
+        return self.username.startswith("SK")
+
+    @property
+    def console_messages_url(self) -> str:
+        return "https://console.twilio.com/us1/monitor/logs/sms"
+
+    @classmethod
+    def from_connection(cls, conn: Any) -> TwilioConnectionSettings:
+        conn_id = getattr(conn, "conn_id", None) or "<unnamed>"
+        extras = _extras_of(conn, conn_id)
+
+        def fail(field_name: str, problem: str) -> TwilioConnectionConfigError:
+            return TwilioConnectionConfigError(f"Twilio connection {conn_id!r}: {field_name} {problem}")
+
+        username = (conn.login or "").strip()
+        secret = conn.password or ""
+        if not username:
+            raise fail("login", "is empty; expected an Account SID (AC...) or an API key SID (SK...)")
+        if not username.startswith(("AC", "SK")):
+            raise fail("login", f"{username!r} is neither an Account SID (AC...) nor an API key SID (SK...)")
+        if not secret:
+            raise fail("password", "is empty; expected the auth token or the API key secret")
+
+        account_sid = _text(extras.get("account_sid"))
+        if username.startswith("SK"):
+            if not account_sid:
+                raise fail("extra 'account_sid'", "is required when the login is an API key SID (SK...)")
+        elif account_sid and account_sid != username:
+            raise fail("extra 'account_sid'", f"{account_sid!r} differs from the login {username!r}")
+        account_sid = account_sid or username
+        if not account_sid.startswith("AC"):
+            raise fail("extra 'account_sid'", f"{account_sid!r} is not an Account SID (AC...)")
+
+        return cls(
+            conn_id=conn_id,
+            username=username,
+            secret=secret,
+            account_sid=account_sid,
+            region=_text(extras.get("region")),
+            edge=_text(extras.get("edge")),
+            base_url=_base_url(extras.get("base_url"), fail),
+            default_from=_text(extras.get("default_from")),
+            default_messaging_service_sid=_text(extras.get("default_messaging_service_sid")),
+            timeout=_timeout(extras.get("timeout"), fail),
+        )
+
+
+def _extras_of(conn: Any, conn_id: str) -> dict[str, Any]:
+    raw = getattr(conn, "extra", None)
+    if not raw:
+        return {}
+    if isinstance(raw, dict):
+        return raw
+    try:
+        extras = json.loads(raw)
+    except ValueError as err:
+        raise TwilioConnectionConfigError(f"Twilio connection {conn_id!r}: extra is not valid JSON") from err
+    if not isinstance(extras, dict):
+        raise TwilioConnectionConfigError(f"Twilio connection {conn_id!r}: extra must be a JSON object")
+    return extras
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _base_url(value: Any, fail: Any) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise fail("extra 'base_url'", f"{text!r} is not an http(s) URL like https://api.twilio.com")
+    if parts.query or parts.fragment:
+        raise fail("extra 'base_url'", f"{text!r} must not carry a query or fragment")
+    return text.rstrip("/")
+
+
+def _timeout(value: Any, fail: Any) -> float:
+    if value is None or value == "":
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise fail("extra 'timeout'", f"{value!r} is not a number of seconds") from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise fail("extra 'timeout'", f"{value!r} must be a positive number of seconds")
+    return seconds

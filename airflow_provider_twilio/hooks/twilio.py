@@ -1,0 +1,133 @@
+"""TwilioHook: one place that turns an Airflow connection into a configured Twilio SDK client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_twilio._compat import BaseHook, mask_secret
+from airflow_provider_twilio.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
+from airflow_provider_twilio.exceptions import TwilioProviderError, classify_exception
+from airflow_provider_twilio.hooks.settings import TwilioConnectionSettings
+
+if TYPE_CHECKING:
+    from twilio.rest import Client
+
+
+class TwilioHook(BaseHook):
+    """Talks to Twilio with the credentials of an Airflow connection.
+
+    The login is an Account SID (``AC...``) or an API key SID (``SK...``, with the account in the
+    ``account_sid`` extra); the password is the auth token or API key secret. The ``base_url``
+    extra points the SDK at another server, such as the bundled Twilio emulator.
+    """
+
+    conn_name_attr = "twilio_conn_id"
+    default_conn_name = "twilio_default"
+    conn_type = "twilio"
+    hook_name = "Twilio"
+
+    def __init__(self, twilio_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.twilio_conn_id = twilio_conn_id
+        self._client: Client | None = None
+
+    def __repr__(self) -> str:
+        return f"<TwilioHook conn_id={self.twilio_conn_id!r}>"
+
+    @cached_property
+    def settings(self) -> TwilioConnectionSettings:
+        """The connection, checked; the secret is registered with Airflow's log masker."""
+        connection = self.get_connection(self.twilio_conn_id)
+        if connection.password:
+            mask_secret(connection.password)
+        return TwilioConnectionSettings.from_connection(connection)
+
+    def get_conn(self) -> Client:
+        """A synchronous SDK client, built once per hook."""
+        if self._client is None:
+            from airflow_provider_twilio.hooks._http import build_sync_http_client
+
+            self._client = self._build_client(build_sync_http_client(self.settings.timeout))
+        return self._client
+
+    def get_async_conn(self) -> Client:
+        """A new SDK client with an asyncio HTTP client; call inside a running event loop and close it."""
+        from airflow_provider_twilio.hooks._http import build_async_http_client
+
+        return self._build_client(build_async_http_client(self.settings.timeout))
+
+    @asynccontextmanager
+    async def async_client(self) -> AsyncIterator[Client]:
+        """An async SDK client whose HTTP session is closed on exit."""
+        client = self.get_async_conn()
+        try:
+            yield client
+        finally:
+            await client.http_client.close()
+
+    def _build_client(self, http_client: Any) -> Client:
+        from twilio.rest import Client
+
+        settings = self.settings
+        use_region = settings.base_url is None
+        if not use_region and (settings.region or settings.edge):
+            self.log.warning(
+                "Connection %r sets base_url, so its region/edge extras are not applied.", self.twilio_conn_id
+            )
+        client = Client(
+            username=settings.username,
+            password=settings.secret,
+            account_sid=settings.account_sid,
+            region=settings.region if use_region else None,
+            edge=settings.edge if use_region else None,
+            http_client=http_client,
+            environment={},
+        )
+        if settings.base_url:
+            # Set on the domain, so next_page_uri pagination follows it too.
+            client.api.base_url = settings.base_url
+        return client
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Fetch the account resource; report Twilio's reason instead of raising."""
+        try:
+            settings = self.settings
+            account = self.get_conn().api.v2010.accounts(settings.account_sid).fetch()
+        except TwilioProviderError as err:
+            return False, err.message
+        except Exception as err:
+            return False, classify_exception(err).message
+        return True, f"Connected to Twilio account {account.sid} ({account.friendly_name}, {account.status})"
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """The extra fields, for Airflow versions that do not read ``conn-fields`` from the provider info."""
+        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+        from flask_babel import lazy_gettext
+        from wtforms import StringField
+        from wtforms.validators import Optional
+
+        placeholders = UI_FIELD_BEHAVIOUR["placeholders"]
+        return {
+            name: StringField(
+                lazy_gettext(spec["label"]),
+                widget=BS3TextFieldWidget(),
+                description=spec.get("description", ""),
+                validators=[Optional()],
+                default=spec["schema"].get("default"),
+                render_kw={"placeholder": placeholders.get(name, "")},
+            )
+            for name, spec in CONN_FIELDS.items()
+        }
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Relabels and hides the standard fields, for Airflow versions older than 3.2."""
+        return {
+            "hidden_fields": list(UI_FIELD_BEHAVIOUR["hidden-fields"]),
+            "relabeling": dict(UI_FIELD_BEHAVIOUR["relabeling"]),
+            "placeholders": dict(UI_FIELD_BEHAVIOUR["placeholders"]),
+        }

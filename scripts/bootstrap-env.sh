@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Creates (or refreshes) one virtual environment per supported Airflow line, pinned by constraints/.
+# Usage: scripts/bootstrap-env.sh airflow-3|airflow-2 [--refreeze]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+line="${1:?which environment: airflow-3 or airflow-2}"
+refreeze="${2:-}"
+case "$line" in
+  airflow-3) airflow_version="3.3.2"; constraints="constraints/airflow-3.3.txt" ;;
+  airflow-2) airflow_version="2.11.2"; constraints="constraints/airflow-2.11.txt" ;;
+  *) echo "unknown environment: $line" >&2; exit 2 ;;
+esac
+
+python="${PYTHON:-python3}"
+if ! "$python" -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] < (3, 13) else 1)'; then
+  echo "Python 3.10-3.12 is needed (set PYTHON=...); found: $("$python" --version 2>&1)" >&2
+  exit 1
+fi
+
+tools=".venv/tools"
+if [ ! -x "$tools/bin/uv" ]; then
+  "$python" -m venv "$tools"
+  "$tools/bin/pip" install --quiet "uv==0.13.9"
+fi
+uv="$tools/bin/uv"
+
+env_dir=".venv/$line"
+stamp="$env_dir/.installed"
+want="$( (cat pyproject.toml "$constraints" 2>/dev/null || true) | sha256sum | cut -d' ' -f1)"
+if [ -z "$refreeze" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  exit 0
+fi
+
+[ -x "$env_dir/bin/python" ] || "$uv" venv --quiet --python "$python" "$env_dir"
+if [ -n "$refreeze" ]; then
+  "$uv" pip install --quiet --python "$env_dir/bin/python" \
+    "apache-airflow==$airflow_version" -e ".[emulator,test,bench]"
+  "$uv" pip freeze --quiet --python "$env_dir/bin/python" --exclude-editable \
+    | grep -v '^airflow-provider-twilio' > "$constraints"
+  want="$(cat pyproject.toml "$constraints" | sha256sum | cut -d' ' -f1)"
+else
+  "$uv" pip install --quiet --python "$env_dir/bin/python" -c "$constraints" \
+    "apache-airflow==$airflow_version" -e ".[emulator,test,bench]"
+fi
+echo "$want" > "$stamp"
+echo "ready: $env_dir (Airflow $airflow_version)"
