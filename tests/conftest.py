@@ -5,7 +5,9 @@ Environment variables are set at import time, before anything imports Airflow.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,6 +18,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="airflow-twilio-tests-"))
+atexit.register(shutil.rmtree, AIRFLOW_HOME, ignore_errors=True)
 
 os.environ["AIRFLOW_HOME"] = str(AIRFLOW_HOME)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
