@@ -1,0 +1,88 @@
+"""TwilioSmsNotifier: text people from DAG/task callbacks, HITL and deadline alerts, via the operator's sending core."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from airflow.providers.common.compat.notifier import BaseNotifier
+
+from airflow_provider_twilio.exceptions import TwilioSendError
+from airflow_provider_twilio.sending.airflow_context import rendering_template_errors
+from airflow_provider_twilio.sending.batch import BatchOptions
+from airflow_provider_twilio.sending.core import SendOutcome, messages_resource, send_batch
+from airflow_provider_twilio.sending.results import common_error_type, summarize_failures
+from airflow_provider_twilio.sending.validation import validate_batch
+
+
+class TwilioSmsNotifier(BaseNotifier):
+    """Send ``body`` to ``to`` when a callback fires, e.g. ``on_failure_callback=TwilioSmsNotifier(...)``.
+
+    ``to`` takes the same forms as the operator's. Fields are templated with the callback's context.
+    Raises TwilioSendError if any recipient could not be sent to (Airflow logs callback errors).
+    """
+
+    template_fields: Sequence[str] = ("to", "body", "from_", "messaging_service_sid", "twilio_conn_id")
+
+    def __init__(
+        self,
+        to: str | Sequence[str],
+        body: str,
+        from_: str | None = None,
+        messaging_service_sid: str | None = None,
+        twilio_conn_id: str = "twilio_default",
+        *,
+        max_concurrency: int = 10,
+        **kwargs: Any,
+    ) -> None:
+        self.to = to
+        self.body = body
+        self.from_ = from_
+        self.messaging_service_sid = messaging_service_sid
+        self.twilio_conn_id = twilio_conn_id
+        self.max_concurrency = max_concurrency
+        # Airflow >= 3.1 passes the callback context as keyword arguments; older versions take none.
+        super().__init__(**kwargs)
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        rendering_template_errors(
+            lambda: super(TwilioSmsNotifier, self).render_template_fields(context, jinja_env),
+            type(self).__name__,
+        )
+
+    def notify(self, context: Any) -> None:
+        self.send()
+
+    async def async_notify(self, context: Any) -> None:
+        # The sending core is synchronous and thread-pooled; keep the event loop free while it runs.
+        await asyncio.to_thread(self.send)
+
+    def send(self) -> SendOutcome:
+        """Send with the already-rendered fields; the sending core is the operator's."""
+        from airflow_provider_twilio.hooks.twilio import TwilioHook
+
+        hook = TwilioHook(twilio_conn_id=self.twilio_conn_id)
+        settings = hook.settings
+        batch = validate_batch(
+            to=self.to,
+            body=self.body,
+            from_=self.from_,
+            messaging_service_sid=self.messaging_service_sid,
+            default_from=settings.default_from,
+            default_messaging_service_sid=settings.default_messaging_service_sid,
+        )
+        self.log.info(batch.describe())
+        outcome = send_batch(
+            messages_resource(hook.get_conn()), batch, BatchOptions(max_concurrency=self.max_concurrency), log=self.log
+        )
+        failures = outcome.failures
+        if failures:
+            raise TwilioSendError(
+                f"Notification not sent to {len(failures)} of {len(batch.recipients)} recipient(s):\n"
+                + summarize_failures(failures),
+                results=outcome.results,
+                error_type=common_error_type(failures),
+            )
+        self.log.info("Notification sent: %s", ", ".join(r["sid"] for r in outcome.results))
+        return outcome

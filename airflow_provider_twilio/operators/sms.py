@@ -1,0 +1,182 @@
+"""TwilioSendSmsOperator: SMS, MMS and WhatsApp to one or many recipients, fast and never twice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_twilio._compat import BaseOperator, BaseOperatorLink
+from airflow_provider_twilio.exceptions import TwilioSendError
+from airflow_provider_twilio.sending.airflow_context import rendering_template_errors, run_window_start, try_number
+from airflow_provider_twilio.sending.batch import BatchOptions
+from airflow_provider_twilio.sending.core import messages_resource, send_batch
+from airflow_provider_twilio.sending.results import common_error_type, summarize_failures
+from airflow_provider_twilio.sending.validation import validate_batch
+
+if TYPE_CHECKING:
+    from airflow_provider_twilio.sending.validation import ValidatedBatch
+
+CONSOLE_URL_XCOM_KEY = "twilio_console_url"
+
+
+class TwilioConsoleMessagesLink(BaseOperatorLink):
+    """Opens the Twilio Console's message log for the account the task sent from."""
+
+    name = "Twilio Console"
+
+    def get_link(self, operator: Any, *, ti_key: Any) -> str:
+        from airflow.providers.common.compat.sdk import XCom
+
+        url = XCom.get_value(ti_key=ti_key, key=CONSOLE_URL_XCOM_KEY)
+        return url if isinstance(url, str) else ""
+
+
+class TwilioSendSmsOperator(BaseOperator):
+    """Send one message to each recipient and return a result per recipient (XCom ``return_value``).
+
+    :param to: a number, a list, or a string of several (comma/semicolon/space separated or a JSON
+        list, as a rendered ``xcom_pull`` gives). E.164 numbers or ``whatsapp:+E164``. Sent once each.
+    :param body: message text, or a ``.txt``/``.j2`` template file.
+    :param from_: sender number (or alphanumeric ID); else ``messaging_service_sid``; else the
+        connection's ``default_from`` / ``default_messaging_service_sid``.
+    :param media_url: up to 10 http(s) URLs (MMS / WhatsApp media).
+    :param content_sid: a Content template (``HX...``), filled from ``content_variables`` (JSON object).
+    :param max_segments: refuse a body that needs more segments than this.
+    :param fail_on_error: after sending to everyone possible, fail the task naming the failed
+        recipients; if False the task succeeds and the results carry the errors.
+    :param deduplicate: on try 2+, skip recipients this DAG run already sent this message to.
+    :param max_concurrency: requests in flight at once (use an Airflow pool to bound it across tasks).
+    :param max_rate: at most this many messages per second.
+    """
+
+    template_fields: Sequence[str] = (
+        "to",
+        "body",
+        "from_",
+        "messaging_service_sid",
+        "media_url",
+        "content_sid",
+        "content_variables",
+        "status_callback",
+        "send_at",
+        "twilio_conn_id",
+    )
+    template_ext: Sequence[str] = (".txt", ".j2")
+    template_fields_renderers = {"body": "txt", "content_variables": "json"}
+    operator_extra_links = (TwilioConsoleMessagesLink(),)
+    ui_color = "#f22f46"
+    ui_fgcolor = "#ffffff"
+
+    def __init__(
+        self,
+        *,
+        to: str | Sequence[str],
+        body: str | None = None,
+        from_: str | None = None,
+        messaging_service_sid: str | None = None,
+        media_url: str | Sequence[str] | None = None,
+        content_sid: str | None = None,
+        content_variables: str | dict[str, Any] | None = None,
+        status_callback: str | None = None,
+        validity_period: int | None = None,
+        send_at: Any = None,
+        shorten_urls: bool | None = None,
+        max_segments: int | None = None,
+        fail_on_error: bool = True,
+        deduplicate: bool = True,
+        max_concurrency: int = 10,
+        max_rate: float | None = None,
+        twilio_conn_id: str = "twilio_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(max_concurrency, int) or isinstance(max_concurrency, bool) or max_concurrency < 1:
+            raise ValueError(f"max_concurrency: {max_concurrency!r} must be a whole number >= 1")
+        if max_rate is not None and (isinstance(max_rate, bool) or not max_rate > 0):
+            raise ValueError(f"max_rate: {max_rate!r} must be a positive number of messages per second")
+        self.to = to
+        self.body = body
+        self.from_ = from_
+        self.messaging_service_sid = messaging_service_sid
+        self.media_url = media_url
+        self.content_sid = content_sid
+        self.content_variables = content_variables
+        self.status_callback = status_callback
+        self.validity_period = validity_period
+        self.send_at = send_at
+        self.shorten_urls = shorten_urls
+        self.max_segments = max_segments
+        self.fail_on_error = fail_on_error
+        self.deduplicate = deduplicate
+        self.max_concurrency = max_concurrency
+        self.max_rate = max_rate
+        self.twilio_conn_id = twilio_conn_id
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        rendering_template_errors(
+            lambda: super(TwilioSendSmsOperator, self).render_template_fields(context, jinja_env),
+            f"Task {self.task_id!r}",
+        )
+
+    def execute(self, context: Any) -> list[dict[str, Any]]:
+        from airflow_provider_twilio.hooks.twilio import TwilioHook
+
+        hook = TwilioHook(twilio_conn_id=self.twilio_conn_id)
+        settings = hook.settings
+        batch = validate_batch(
+            to=self.to,
+            body=self.body,
+            from_=self.from_,
+            messaging_service_sid=self.messaging_service_sid,
+            media_url=self.media_url,
+            content_sid=self.content_sid,
+            content_variables=self.content_variables,
+            status_callback=self.status_callback,
+            validity_period=self.validity_period,
+            send_at=self.send_at,
+            shorten_urls=self.shorten_urls,
+            max_segments=self.max_segments,
+            default_from=settings.default_from,
+            default_messaging_service_sid=settings.default_messaging_service_sid,
+        )
+        self.log.info(batch.describe())
+        outcome = send_batch(
+            messages_resource(hook.get_conn()),
+            batch,
+            BatchOptions(max_concurrency=self.max_concurrency, max_rate=self.max_rate),
+            dedupe_since=self._dedupe_since(context, batch),
+            log=self.log,
+        )
+        ti = context["ti"]
+        ti.xcom_push(key=CONSOLE_URL_XCOM_KEY, value=settings.console_messages_url)
+        failures = outcome.failures
+        if failures:
+            self.log.warning(
+                "%d of %d recipient(s) failed:\n%s", len(failures), len(batch.recipients), summarize_failures(failures)
+            )
+            if self.fail_on_error:
+                ti.xcom_push(key="return_value", value=outcome.results)
+                raise TwilioSendError(
+                    f"{len(failures)} of {len(batch.recipients)} recipient(s) could not be sent to:\n"
+                    + summarize_failures(failures),
+                    results=outcome.results,
+                    error_type=common_error_type(failures),
+                    code=failures[0]["error_code"] if len({f["error_code"] for f in failures}) == 1 else None,
+                )
+        return outcome.results
+
+    def _dedupe_since(self, context: Any, batch: ValidatedBatch) -> Any:
+        if not self.deduplicate or try_number(context) <= 1:
+            return None
+        since = run_window_start(context)
+        if since is None:
+            self.log.warning(
+                "Try %d: the DAG run has no start date, so earlier sends cannot be skipped", try_number(context)
+            )
+        else:
+            self.log.info(
+                "Try %d: checking the message log since %s for recipients already sent this message",
+                try_number(context),
+                since.isoformat(),
+            )
+        return since

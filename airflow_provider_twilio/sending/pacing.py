@@ -1,0 +1,57 @@
+"""Rate limiting and retry timing for bulk sends."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+class RateLimiter:
+    """Spaces requests at most ``rate`` per second across threads (a token bucket holding one token)."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError(f"rate must be positive, got {rate}")
+        self._interval = 1.0 / rate
+        self._clock = clock
+        self._sleep = sleep
+        self._next_slot = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = self._clock()
+            slot = max(self._next_slot, now)
+            self._next_slot = slot + self._interval
+        if slot > now:
+            self._sleep(slot - now)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try before giving a recipient up.
+
+    ``throttle_retries``: 429/20429 answers, which Twilio never processed, so always safe to repeat.
+    ``resends``: re-sends after an ambiguous failure, made only once the message log shows nothing arrived.
+    ``lookup_attempts``: tries at reading the message log before calling a recipient's outcome unknown.
+    """
+
+    throttle_retries: int = 8
+    resends: int = 3
+    lookup_attempts: int = 4
+    base_delay: float = 0.1
+    max_delay: float = 5.0
+
+    def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
+        """Exponential backoff with jitter: half fixed, half random, so throttled threads spread out."""
+        ceiling = min(self.max_delay, self.base_delay * (2 ** max(attempt, 0)))
+        return ceiling / 2 + rng() * ceiling / 2

@@ -1,0 +1,93 @@
+"""Turns the ``to`` argument (one number, a list, or a rendered string of several) into checked addresses."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from airflow_provider_twilio.exceptions import TwilioInputError, TwilioMissingInputError
+
+WHATSAPP_PREFIX = "whatsapp:"
+_SEPARATORS = re.compile(r"[,;\s]+")
+_E164_SHAPE = re.compile(r"^\+\d+$")
+_EXAMPLE = "e.g. '+14155550123' or 'whatsapp:+14155550123'"
+
+
+def split_recipients(value: Any) -> list[str]:
+    """Every address in ``value``, in order, stripped; JSON list strings (rendered XCom) are unpacked."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                decoded = json.loads(text)
+            except ValueError:
+                decoded = None
+            if isinstance(decoded, list):
+                return split_recipients(decoded)
+            # A Python repr of a list (a rendered template without native rendering) also starts with "[".
+            text = text.strip("[]").replace("'", " ").replace('"', " ")
+        return [part for part in _SEPARATORS.split(text) if part]
+    if isinstance(value, Iterable) and not isinstance(value, (bytes, dict)):
+        found: list[str] = []
+        for item in value:
+            if not isinstance(item, (str, list, tuple)):
+                raise TwilioInputError(
+                    f"to: {item!r} ({type(item).__name__}) is not a phone number; pass strings, {_EXAMPLE}"
+                )
+            found.extend(split_recipients(item))
+        return found
+    raise TwilioInputError(
+        f"to: {value!r} ({type(value).__name__}) is not a phone number or a list of them; {_EXAMPLE}"
+    )
+
+
+def normalize_address(address: str, *, param: str = "to") -> str:
+    """The address if it is E.164 (optionally ``whatsapp:``-prefixed) and a possible number, else a clear error."""
+    channel, number = "", address.strip()
+    if number.lower().startswith(WHATSAPP_PREFIX):
+        channel, number = WHATSAPP_PREFIX, number[len(WHATSAPP_PREFIX) :].strip()
+    if not _E164_SHAPE.match(number):
+        raise TwilioInputError(
+            f"{param}: {address!r} is not an E.164 number ('+', country code, then digits only); {_EXAMPLE}"
+        )
+    problem = impossible_number_reason(number)
+    if problem:
+        raise TwilioInputError(f"{param}: {address!r} is not a possible phone number: {problem}; {_EXAMPLE}")
+    return channel + number
+
+
+def impossible_number_reason(number: str) -> str | None:
+    """Why ``number`` cannot be a phone number, or None; ``is_valid_number`` is deliberately not required."""
+    import phonenumbers
+    from phonenumbers import ValidationResult
+
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException as err:
+        return str(err.args[0] if err.args else err).rstrip(".").lower()
+    reason = phonenumbers.is_possible_number_with_reason(parsed)
+    reasons = {
+        ValidationResult.IS_POSSIBLE: None,
+        ValidationResult.IS_POSSIBLE_LOCAL_ONLY: None,
+        ValidationResult.INVALID_COUNTRY_CODE: "invalid country code",
+        ValidationResult.TOO_SHORT: "too short",
+        ValidationResult.TOO_LONG: "too long",
+        ValidationResult.INVALID_LENGTH: "invalid length for its country",
+    }
+    return reasons.get(reason, "not a possible number")
+
+
+def parse_recipients(value: Any) -> list[str]:
+    """Checked, de-duplicated recipients in first-seen order; raises before anything is sent."""
+    addresses = split_recipients(value)
+    if not addresses:
+        raise TwilioMissingInputError(f"to: no recipients in {value!r}; give at least one number, {_EXAMPLE}")
+    seen: dict[str, None] = {}
+    for index, address in enumerate(addresses):
+        param = "to" if len(addresses) == 1 else f"to[{index}]"
+        seen.setdefault(normalize_address(address, param=param), None)
+    return list(seen)

@@ -1,0 +1,50 @@
+"""On a retried task, skip recipients the earlier try already texted.
+
+Two ways to read the log, chosen by batch size:
+- few recipients: one To-filtered list per recipient, each stopping at the window start;
+- many recipients: page through the account's log (From-filtered when there is one sender number)
+  newest first, 1,000 per page, once for the whole window, and match in memory. That is
+  ``ceil(messages in window / 1000)`` requests instead of one per recipient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from airflow_provider_twilio.sending.ambiguity import find_sent_message
+from airflow_provider_twilio.sending.matching import is_before, is_same_message, window_floor
+from airflow_provider_twilio.sending.validation import MessageRequest
+
+PER_RECIPIENT_LIMIT = 20
+LOG_PAGE_SIZE = 1000
+
+
+def find_already_sent(
+    messages: Any, recipients: Sequence[str], request: MessageRequest, since: datetime
+) -> dict[str, Any]:
+    """Recipient -> the message already sent to them since ``since``. Raises SDK errors (never guesses)."""
+    if len(recipients) <= PER_RECIPIENT_LIMIT:
+        found = {to: find_sent_message(messages, to, request, since) for to in recipients}
+        return {to: message for to, message in found.items() if message is not None}
+    return scan_log(messages, recipients, request, since)
+
+
+def scan_log(messages: Any, recipients: Sequence[str], request: MessageRequest, since: datetime) -> dict[str, Any]:
+    floor = window_floor(since)
+    wanted = set(recipients)
+    senders = {request.sender_for(to) for to in recipients}
+    filters: dict[str, Any] = {"page_size": LOG_PAGE_SIZE}
+    if not request.messaging_service_sid and len(senders) == 1 and None not in senders:
+        filters["from_"] = senders.pop()
+    found: dict[str, Any] = {}
+    for message in messages.stream(**filters):
+        if is_before(message, floor):
+            break
+        to = message.to
+        if to in wanted and to not in found and is_same_message(message, to, request):
+            found[to] = message
+            if len(found) == len(wanted):
+                break
+    return found

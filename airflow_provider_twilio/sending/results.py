@@ -1,0 +1,54 @@
+"""The per-recipient result dicts pushed to XCom: JSON-serialisable, one shape for success and failure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_twilio.exceptions import ErrorType, TwilioProviderError, error_type_for
+
+RESULT_KEYS = ("to", "sid", "status", "num_segments", "error_code", "error_type", "error_message")
+
+
+def from_message(to: str, message: Any) -> dict[str, Any]:
+    """A result from an SDK ``MessageInstance`` (created now, or found in the message log)."""
+    code = message.error_code
+    segments = message.num_segments
+    return {
+        "to": to,
+        "sid": message.sid,
+        "status": message.status,
+        "num_segments": int(segments) if segments not in (None, "") else None,
+        "error_code": code,
+        "error_type": error_type_for(code).value if code else None,
+        "error_message": message.error_message,
+    }
+
+
+def from_error(to: str, error: TwilioProviderError) -> dict[str, Any]:
+    """A result for a recipient Twilio did not accept a message for."""
+    return {
+        "to": to,
+        "sid": None,
+        "status": "failed",
+        "num_segments": None,
+        "error_code": error.code,
+        "error_type": error.error_type.value,
+        "error_message": error.message,
+    }
+
+
+def is_failure(result: dict[str, Any]) -> bool:
+    return result["sid"] is None
+
+
+def common_error_type(failures: list[dict[str, Any]]) -> ErrorType:
+    """The failures' shared error type, so a DAG can branch on one value; UNKNOWN_ERROR when they differ."""
+    kinds = {failure["error_type"] for failure in failures}
+    return ErrorType(kinds.pop()) if len(kinds) == 1 else ErrorType.UNKNOWN_ERROR
+
+
+def summarize_failures(failures: list[dict[str, Any]], *, limit: int = 20) -> str:
+    lines = [f"{f['to']}: {f['error_type']} ({f['error_code']}) {f['error_message']}" for f in failures[:limit]]
+    if len(failures) > limit:
+        lines.append(f"... and {len(failures) - limit} more (see the task's XCom return_value)")
+    return "\n".join(lines)
