@@ -1,0 +1,1 @@
+"""Finding inbound SMS replies: one implementation shared by the sensor and the trigger."""

@@ -1,0 +1,136 @@
+"""One poll of an inbox, with the sync or the async SDK client.
+
+Cost does not grow with the inbox: the list is filtered on the server (``To``, ``From`` for a single
+sender, ``DateSent>``), read newest first, and paging stops at the lower bound. After the first poll
+the lower bound is the newest date seen (less a small overlap for late-listed messages), so a poll
+with nothing new is one request for a near-empty page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow_provider_twilio.exceptions import classify_exception
+from airflow_provider_twilio.inbound.matching import INBOUND, InboundMessage
+from airflow_provider_twilio.inbound.window import DATE_RESOLUTION, window_floor
+
+DEFAULT_PAGE_SIZE = 50
+# Messages listed a moment after newer ones (same or neighbouring second) are still picked up.
+DEFAULT_OVERLAP = timedelta(seconds=2)
+
+
+class InboxCursor:
+    """What has been read of one inbox: the window start, the high-water mark and the SIDs near it."""
+
+    def __init__(
+        self,
+        to: str,
+        window_start: datetime,
+        sender: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        overlap: timedelta = DEFAULT_OVERLAP,
+    ) -> None:
+        self.to = to
+        self.sender = sender
+        self.page_size = page_size
+        self.overlap = overlap
+        self.window_start = window_floor(window_start)
+        self.high_water: datetime | None = None
+        self._seen: dict[str, datetime] = {}
+        self._rewind_to: datetime | None = None
+
+    @property
+    def lower_bound(self) -> datetime:
+        """Messages dated before this are not read again."""
+        bound = self.window_start
+        if self.high_water is not None:
+            bound = max(bound, self.high_water - self.overlap)
+        if self._rewind_to is not None:
+            bound = min(bound, self._rewind_to)
+        return bound
+
+    def rewind(self, since: datetime) -> None:
+        """Read from ``since`` on the next poll (a new waiter's window starts before the bound)."""
+        floor = window_floor(since)
+        if floor < self.lower_bound:
+            self._rewind_to = floor if self._rewind_to is None else min(self._rewind_to, floor)
+        self.window_start = min(self.window_start, floor)
+
+    def begin(self) -> tuple[datetime, bool]:
+        """The bound for this poll, and whether it reads back further than the last one."""
+        return self.lower_bound, self._rewind_to is not None
+
+    def request(self) -> dict[str, Any]:
+        """Arguments for ``client.messages.page``; the date filter is widened by the API's resolution."""
+        kwargs: dict[str, Any] = {
+            "to": self.to,
+            "date_sent_after": self.lower_bound - DATE_RESOLUTION,
+            "page_size": self.page_size,
+        }
+        if self.sender:
+            kwargs["from_"] = self.sender
+        return kwargs
+
+    def read_page(self, records: Iterable[Any], bound: datetime, found: list[InboundMessage]) -> bool:
+        """Collect unseen inbound messages from one page; False once the page reaches past ``bound``."""
+        more = True
+        for record in records:
+            message = InboundMessage.from_api(record)
+            if message is None:
+                continue
+            if message.date_sent < bound:
+                more = False
+                continue
+            if message.sid in self._seen or message.direction != INBOUND or message.to != self.to:
+                continue
+            if self.sender and message.from_ != self.sender:
+                continue
+            found.append(message)
+        return more
+
+    def commit(self, found: list[InboundMessage], rewound: bool) -> list[InboundMessage]:
+        """Remember what was read; returns it oldest first."""
+        for message in found:
+            self._seen[message.sid] = message.date_sent
+            if self.high_water is None or message.date_sent > self.high_water:
+                self.high_water = message.date_sent
+        if rewound:
+            self._rewind_to = None
+        if self.high_water is not None:
+            keep_from = self.high_water - self.overlap
+            if self._rewind_to is None:
+                self._seen = {sid: date for sid, date in self._seen.items() if date >= keep_from}
+        found.reverse()  # the API lists newest first
+        return sorted(found, key=lambda m: m.date_sent)
+
+
+def poll(client: Any, cursor: InboxCursor) -> list[InboundMessage]:
+    """Read what is new in the inbox with the sync SDK client, oldest first; errors are classified."""
+    bound, rewound = cursor.begin()
+    found: list[InboundMessage] = []
+    try:
+        page = client.messages.page(**cursor.request())
+        while page is not None:
+            if not cursor.read_page(page, bound, found) or not page.next_page_url:
+                break
+            page = page.next_page()
+    except Exception as err:
+        raise classify_exception(err) from err
+    return cursor.commit(found, rewound)
+
+
+async def poll_async(client: Any, cursor: InboxCursor) -> list[InboundMessage]:
+    """The same poll with the async SDK client."""
+    bound, rewound = cursor.begin()
+    found: list[InboundMessage] = []
+    try:
+        page = await client.messages.page_async(**cursor.request())
+        while page is not None:
+            if not cursor.read_page(page, bound, found) or not page.next_page_url:
+                break
+            page = await page.next_page_async()
+    except Exception as err:
+        raise classify_exception(err) from err
+    return cursor.commit(found, rewound)
