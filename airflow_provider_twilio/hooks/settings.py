@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,7 +13,10 @@ from urllib.parse import urlsplit
 from airflow_provider_twilio.exceptions import TwilioConnectionConfigError
 
 DEFAULT_TIMEOUT = 30.0
-_SID_LENGTH = 34
+# Twilio SIDs are a two-letter type prefix and 32 hex digits; allow any letters so typos are reported, not guessed.
+_SID_BODY = re.compile(r"[0-9A-Za-z]{32}")
+
+_Fail = Callable[[str, str], TwilioConnectionConfigError]
 
 
 @dataclass(frozen=True)
@@ -46,11 +51,17 @@ class TwilioConnectionSettings:
             return TwilioConnectionConfigError(f"Twilio connection {conn_id!r}: {field_name} {problem}")
 
         username = (conn.login or "").strip()
-        secret = conn.password or ""
+        # Pasted tokens often carry a newline; Twilio secrets never contain whitespace.
+        secret = (conn.password or "").strip()
         if not username:
             raise fail("login", "is empty; expected an Account SID (AC...) or an API key SID (SK...)")
         if not username.startswith(("AC", "SK")):
-            raise fail("login", f"{username!r} is neither an Account SID (AC...) nor an API key SID (SK...)")
+            # Only the first characters are shown: a login swapped with the password must not leak the secret.
+            raise fail(
+                "login",
+                f"starts with {username[:2]!r}; expected an Account SID (AC...) or an API key SID (SK...)",
+            )
+        _check_sid_shape(username, "login", fail)
         if not secret:
             raise fail("password", "is empty; expected the auth token or the API key secret")
 
@@ -63,6 +74,7 @@ class TwilioConnectionSettings:
         account_sid = account_sid or username
         if not account_sid.startswith("AC"):
             raise fail("extra 'account_sid'", f"{account_sid!r} is not an Account SID (AC...)")
+        _check_sid_shape(account_sid, "extra 'account_sid'", fail)
 
         return cls(
             conn_id=conn_id,
@@ -100,11 +112,23 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _base_url(value: Any, fail: Any) -> str | None:
+def _check_sid_shape(sid: str, field_name: str, fail: _Fail) -> None:
+    if not _SID_BODY.fullmatch(sid[2:]):
+        # The value is not echoed, in case a secret was pasted into the wrong field.
+        raise fail(
+            field_name,
+            f"is not a SID: expected {sid[:2]} followed by 32 letters or digits, got {len(sid)} characters",
+        )
+
+
+def _base_url(value: Any, fail: _Fail) -> str | None:
     text = _text(value)
     if text is None:
         return None
     parts = urlsplit(text)
+    if parts.username is not None or parts.password is not None:
+        # Not echoed: the user part may hold a password. Twilio credentials belong in login/password.
+        raise fail("extra 'base_url'", "must not embed credentials (user:password@); use the login and password fields")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise fail("extra 'base_url'", f"{text!r} is not an http(s) URL like https://api.twilio.com")
     if parts.query or parts.fragment:
@@ -112,9 +136,11 @@ def _base_url(value: Any, fail: Any) -> str | None:
     return text.rstrip("/")
 
 
-def _timeout(value: Any, fail: Any) -> float:
+def _timeout(value: Any, fail: _Fail) -> float:
     if value is None or value == "":
         return DEFAULT_TIMEOUT
+    if isinstance(value, bool):
+        raise fail("extra 'timeout'", f"{value!r} is not a number of seconds")
     try:
         seconds = float(value)
     except (TypeError, ValueError):

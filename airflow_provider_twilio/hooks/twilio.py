@@ -74,6 +74,7 @@ class TwilioHook(BaseHook):
         settings = self.settings
         use_region = settings.base_url is None
         if not use_region and (settings.region or settings.edge):
+            # The SDK rewrites the host name for a region/edge, which would break a custom base_url.
             self.log.warning(
                 "Connection %r sets base_url, so its region/edge extras are not applied.", self.twilio_conn_id
             )
@@ -81,11 +82,12 @@ class TwilioHook(BaseHook):
             username=settings.username,
             password=settings.secret,
             account_sid=settings.account_sid,
-            region=settings.region if use_region else None,
-            edge=settings.edge if use_region else None,
             http_client=http_client,
-            environment={},
         )
+        # Set after construction: the SDK would otherwise fill empty values from TWILIO_REGION/TWILIO_EDGE
+        # in the environment, and the connection must be the only source of configuration.
+        client.region = settings.region if use_region else None
+        client.edge = settings.edge if use_region else None
         if settings.base_url:
             # Set on the domain, so next_page_uri pagination follows it too.
             client.api.base_url = settings.base_url
@@ -95,9 +97,12 @@ class TwilioHook(BaseHook):
         """Fetch the account resource; report Twilio's reason instead of raising."""
         try:
             settings = self.settings
-            account = self.get_conn().api.v2010.accounts(settings.account_sid).fetch()
         except TwilioProviderError as err:
             return False, err.message
+        except Exception as err:
+            return False, f"Cannot read connection {self.twilio_conn_id!r}: {type(err).__name__}: {err}"
+        try:
+            account = self.get_conn().api.v2010.accounts(settings.account_sid).fetch()
         except Exception as err:
             return False, classify_exception(err).message
         return True, f"Connected to Twilio account {account.sid} ({account.friendly_name}, {account.status})"

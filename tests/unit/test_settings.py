@@ -1,0 +1,152 @@
+"""TwilioConnectionSettings: what a connection must hold, and the errors for each way it can be wrong."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from airflow_provider_twilio.exceptions import ErrorType, TwilioConnectionConfigError
+from airflow_provider_twilio.hooks.settings import DEFAULT_TIMEOUT, TwilioConnectionSettings
+
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+KEY_SID = "SK" + "fedcba9876543210" * 2
+TOKEN = "TOKEN-sq8Zr2-recognisable-4f1e"
+
+
+def conn(login: str | None = ACCOUNT_SID, password: str | None = TOKEN, extra: Any = None, conn_id: str = "my_twilio"):
+    if isinstance(extra, dict):
+        extra = json.dumps(extra)
+    return SimpleNamespace(conn_id=conn_id, login=login, password=password, extra=extra)
+
+
+def parse(**kwargs: Any) -> TwilioConnectionSettings:
+    return TwilioConnectionSettings.from_connection(conn(**kwargs))
+
+
+def test_account_sid_login_with_every_extra() -> None:
+    settings = parse(
+        extra={
+            "region": "ie1",
+            "edge": "dublin",
+            "base_url": "http://127.0.0.1:8080/",
+            "default_from": "+15005550006",
+            "default_messaging_service_sid": "MG" + "1" * 32,
+            "timeout": "12.5",
+        }
+    )
+    assert settings.conn_id == "my_twilio"
+    assert settings.username == ACCOUNT_SID
+    assert settings.account_sid == ACCOUNT_SID
+    assert settings.secret == TOKEN
+    assert not settings.uses_api_key
+    assert settings.region == "ie1"
+    assert settings.edge == "dublin"
+    assert settings.base_url == "http://127.0.0.1:8080"
+    assert settings.default_from == "+15005550006"
+    assert settings.default_messaging_service_sid == "MG" + "1" * 32
+    assert settings.timeout == 12.5
+
+
+def test_defaults_when_extras_are_absent_or_blank() -> None:
+    for extra in (None, "", {}, {"region": " ", "timeout": "", "base_url": None}):
+        settings = parse(extra=extra)
+        assert settings.timeout == DEFAULT_TIMEOUT == 30.0
+        assert settings.region is None
+        assert settings.edge is None
+        assert settings.base_url is None
+        assert settings.default_from is None
+
+
+def test_api_key_login_uses_the_account_sid_extra() -> None:
+    settings = parse(login=KEY_SID, extra={"account_sid": ACCOUNT_SID})
+    assert settings.uses_api_key
+    assert settings.username == KEY_SID
+    assert settings.account_sid == ACCOUNT_SID
+
+
+def test_extra_given_as_a_dict_and_numeric_timeout() -> None:
+    settings = TwilioConnectionSettings.from_connection(
+        SimpleNamespace(conn_id="c", login=ACCOUNT_SID, password=TOKEN, extra={"timeout": 5})
+    )
+    assert settings.timeout == 5.0
+
+
+def test_whitespace_around_login_and_secret_is_ignored() -> None:
+    settings = parse(login=f"  {ACCOUNT_SID}\n", password=f"{TOKEN}\n")
+    assert settings.username == ACCOUNT_SID
+    assert settings.secret == TOKEN
+
+
+def test_secret_is_not_in_repr_or_str() -> None:
+    settings = parse(extra={"base_url": "http://127.0.0.1:1"})
+    assert TOKEN not in repr(settings)
+    assert TOKEN not in str(settings)
+    assert ACCOUNT_SID in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "hint"),
+    [
+        ({"login": None}, "login", "is empty"),
+        ({"login": "   "}, "login", "is empty"),
+        ({"login": "US" + "0" * 32}, "login", "expected an Account SID (AC...) or an API key SID (SK...)"),
+        ({"login": "ac" + "0" * 32}, "login", "expected an Account SID"),
+        ({"login": "AC123"}, "login", "32 letters or digits, got 5 characters"),
+        ({"login": "AC" + "0" * 31 + "-"}, "login", "is not a SID"),
+        ({"password": None}, "password", "is empty"),
+        ({"password": "  "}, "password", "is empty"),
+        ({"login": KEY_SID}, "extra 'account_sid'", "is required when the login is an API key SID"),
+        ({"login": KEY_SID, "extra": {"account_sid": " "}}, "extra 'account_sid'", "is required"),
+        ({"login": KEY_SID, "extra": {"account_sid": KEY_SID}}, "extra 'account_sid'", "is not an Account SID"),
+        ({"login": KEY_SID, "extra": {"account_sid": "AC42"}}, "extra 'account_sid'", "is not a SID"),
+        ({"extra": {"account_sid": "AC" + "f" * 32}}, "extra 'account_sid'", "differs from the login"),
+        ({"extra": {"base_url": "api.twilio.com"}}, "extra 'base_url'", "is not an http(s) URL"),
+        ({"extra": {"base_url": "ftp://api.twilio.com"}}, "extra 'base_url'", "is not an http(s) URL"),
+        ({"extra": {"base_url": "http://"}}, "extra 'base_url'", "is not an http(s) URL"),
+        ({"extra": {"base_url": "https://api.twilio.com/?x=1"}}, "extra 'base_url'", "query or fragment"),
+        ({"extra": {"base_url": "https://u:p@proxy.example"}}, "extra 'base_url'", "must not embed credentials"),
+        ({"extra": {"timeout": "soon"}}, "extra 'timeout'", "'soon' is not a number of seconds"),
+        ({"extra": {"timeout": [1]}}, "extra 'timeout'", "is not a number of seconds"),
+        ({"extra": {"timeout": True}}, "extra 'timeout'", "is not a number of seconds"),
+        ({"extra": {"timeout": "0"}}, "extra 'timeout'", "must be a positive number"),
+        ({"extra": {"timeout": -3}}, "extra 'timeout'", "must be a positive number"),
+        ({"extra": {"timeout": "nan"}}, "extra 'timeout'", "must be a positive number"),
+        ({"extra": {"timeout": "inf"}}, "extra 'timeout'", "must be a positive number"),
+        ({"extra": "{not json"}, "extra", "is not valid JSON"),
+        ({"extra": "[1, 2]"}, "extra", "must be a JSON object"),
+    ],
+)
+def test_malformed_connection_names_conn_id_and_field_and_hides_the_secret(
+    kwargs: dict[str, Any], field: str, hint: str
+) -> None:
+    with pytest.raises(TwilioConnectionConfigError) as caught:
+        parse(**kwargs)
+    message = str(caught.value)
+    assert message.startswith(f"Twilio connection 'my_twilio': {field} ")
+    assert hint in message
+    assert TOKEN not in message
+    assert caught.value.error_type is ErrorType.INVALID_INPUT
+    assert isinstance(caught.value, ValueError)
+
+
+def test_secret_pasted_into_the_login_is_not_echoed() -> None:
+    """A swapped login and password must not put the secret into the error message."""
+    for secret_like in (TOKEN, "SK" + TOKEN, "AC" + "x" * 40):
+        with pytest.raises(TwilioConnectionConfigError) as caught:
+            parse(login=secret_like, password=ACCOUNT_SID)
+        assert secret_like not in str(caught.value)
+        assert secret_like[2:] not in str(caught.value)
+
+
+def test_credentials_in_base_url_are_not_echoed() -> None:
+    with pytest.raises(TwilioConnectionConfigError) as caught:
+        parse(extra={"base_url": f"https://user:{TOKEN}@proxy.example"})
+    assert TOKEN not in str(caught.value)
+
+
+def test_unnamed_connection_is_reported_as_such() -> None:
+    with pytest.raises(TwilioConnectionConfigError, match=r"^Twilio connection '<unnamed>': login"):
+        TwilioConnectionSettings.from_connection(SimpleNamespace(login="", password=TOKEN, extra=None))
