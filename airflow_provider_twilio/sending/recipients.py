@@ -68,6 +68,12 @@ def impossible_number_reason(number: str) -> str | None:
     try:
         parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException as err:
+        if err.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
+            return "invalid country code"
+        if err.error_type == phonenumbers.NumberParseException.TOO_SHORT_NSN:
+            return "too short"
+        if err.error_type == phonenumbers.NumberParseException.TOO_LONG:
+            return "too long"
         return str(err.args[0] if err.args else err).rstrip(".").lower()
     reason = phonenumbers.is_possible_number_with_reason(parsed)
     reasons = {

@@ -164,7 +164,11 @@ def validate_batch(
     callback = _optional_text(status_callback, "status_callback")
     if callback:
         _check_url(callback, "status_callback")
-    validity = _int_in_range(validity_period, "validity_period", *VALIDITY_RANGE) if validity_period else None
+    validity = (
+        _int_in_range(validity_period, "validity_period", *VALIDITY_RANGE)
+        if validity_period not in (None, "")
+        else None
+    )
     schedule = _send_at(send_at, messaging_service_sid, now) if send_at not in (None, "") else None
     request = MessageRequest(
         body=body,

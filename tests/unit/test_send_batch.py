@@ -1,0 +1,293 @@
+"""The sending core against a scripted in-memory stand-in for the SDK's messages list resource."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException
+
+from airflow_provider_twilio.exceptions import ErrorType, TwilioApiError
+from airflow_provider_twilio.sending.batch import BatchOptions, BatchSender
+from airflow_provider_twilio.sending.core import send_batch
+from airflow_provider_twilio.sending.pacing import RateLimiter, RetryPolicy
+from airflow_provider_twilio.sending.reconcile import PER_RECIPIENT_LIMIT, find_already_sent
+from airflow_provider_twilio.sending.validation import validate_batch
+
+SENDER = "+15005550006"
+FAST = RetryPolicy(base_delay=0, max_delay=0)
+
+
+def rest(status, code):
+    return TwilioRestException(status, "/Messages.json", msg=f"error {code}", code=code)
+
+
+class FakeMessages:
+    """Stores created messages; ``script[to]`` lists what each create call for ``to`` does in turn."""
+
+    def __init__(self, script=None, *, failing_lookups=0):
+        self.script = {to: list(actions) for to, actions in (script or {}).items()}
+        self.log: list[SimpleNamespace] = []
+        self.create_calls: list[dict] = []
+        self.stream_calls: list[dict] = []
+        self.yielded = 0
+        self.failing_lookups = failing_lookups
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def add(self, to, body="hello", *, from_=SENDER, created=None, service=None):
+        message = SimpleNamespace(
+            sid=f"SM{next(self._ids):032d}",
+            to=to,
+            from_=from_,
+            body=body,
+            direction="outbound-api",
+            messaging_service_sid=service,
+            date_created=created or datetime.now(timezone.utc).replace(microsecond=0),
+            status="queued",
+            num_segments="1",
+            error_code=None,
+            error_message=None,
+        )
+        with self._lock:
+            self.log.insert(0, message)
+        return message
+
+    def create(self, **kwargs):
+        with self._lock:
+            self.create_calls.append(kwargs)
+            actions = self.script.get(kwargs["to"])
+            action = actions.pop(0) if actions else "ok"
+        if action == "ok":
+            return self.add(kwargs["to"], kwargs.get("body"), from_=kwargs.get("from_"))
+        if action == "commit_then_500":
+            self.add(kwargs["to"], kwargs.get("body"), from_=kwargs.get("from_"))
+            raise rest(500, None)
+        if action == "commit_then_timeout":
+            self.add(kwargs["to"], kwargs.get("body"), from_=kwargs.get("from_"))
+            raise requests.exceptions.ReadTimeout("read timed out")
+        if action == "500":
+            raise rest(500, None)
+        if action == "429":
+            raise rest(429, 20429)
+        if action == "401":
+            raise rest(401, 20003)
+        if action == "21211":
+            raise rest(400, 21211)
+        raise AssertionError(action)
+
+    def stream(self, to=None, from_=None, page_size=None):
+        self.stream_calls.append({"to": to, "from_": from_, "page_size": page_size})
+        if self.failing_lookups:
+            self.failing_lookups -= 1
+            raise TwilioException("Unable to fetch page")
+        for message in list(self.log):
+            if (to is None or message.to == to) and (from_ is None or message.from_ == from_):
+                self.yielded += 1
+                yield message
+
+
+def make_batch(recipients, body="hello", **kwargs):
+    return validate_batch(to=list(recipients), body=body, from_=kwargs.pop("from_", SENDER), **kwargs)
+
+
+def run(fake, batch, *, concurrency=4, policy=FAST, sleeps=None):
+    sender = BatchSender(
+        fake,
+        batch.request,
+        BatchOptions(max_concurrency=concurrency, retry=policy),
+        logging.getLogger("test"),
+        sleep=(sleeps.append if sleeps is not None else lambda _s: None),
+    )
+    return sender, sender.run(list(batch.recipients))
+
+
+NUMBERS = [f"+1415555{i:04d}" for i in range(30)]
+
+
+def test_every_recipient_gets_one_message():
+    fake = FakeMessages()
+    _, results = run(fake, make_batch(NUMBERS))
+    assert sorted(m.to for m in fake.log) == sorted(NUMBERS)
+    assert {results[m.to]["sid"] for m in fake.log} == {m.sid for m in fake.log}
+    assert not fake.stream_calls  # no lookups on the happy path
+
+
+def test_throttled_requests_are_retried_with_backoff():
+    fake = FakeMessages({NUMBERS[0]: ["429", "429", "ok"]})
+    sleeps: list[float] = []
+    policy = RetryPolicy(base_delay=0.1, max_delay=1.0)
+    _, results = run(fake, make_batch(NUMBERS[:1]), policy=policy, sleeps=sleeps)
+    assert results[NUMBERS[0]]["sid"] == fake.log[0].sid
+    assert len(fake.create_calls) == 3
+    assert 0.05 <= sleeps[0] <= 0.1 and 0.1 <= sleeps[1] <= 0.2
+    assert not fake.stream_calls  # a 429 is never processed: no lookup needed
+
+
+def test_throttling_beyond_the_retry_budget_is_reported():
+    fake = FakeMessages({NUMBERS[0]: ["429"] * 10})
+    _, results = run(fake, make_batch(NUMBERS[:1]), policy=RetryPolicy(throttle_retries=2, base_delay=0))
+    assert results[NUMBERS[0]]["error_type"] == ErrorType.RATE_LIMITED.value
+    assert len(fake.create_calls) == 3
+
+
+@pytest.mark.parametrize("action", ["commit_then_500", "commit_then_timeout"])
+def test_ambiguous_failure_after_commit_is_not_resent(action):
+    fake = FakeMessages({NUMBERS[0]: [action]})
+    _, results = run(fake, make_batch(NUMBERS[:2]))
+    assert [m.to for m in fake.log].count(NUMBERS[0]) == 1
+    assert results[NUMBERS[0]]["sid"] == next(m.sid for m in fake.log if m.to == NUMBERS[0])
+    assert len(fake.create_calls) == 2
+    assert fake.stream_calls[0]["to"] == NUMBERS[0] and fake.stream_calls[0]["from_"] == SENDER
+
+
+def test_ambiguous_failure_before_commit_is_resent_once_the_log_shows_nothing():
+    fake = FakeMessages({NUMBERS[0]: ["500", "500", "ok"]})
+    _, results = run(fake, make_batch(NUMBERS[:1]))
+    assert len(fake.log) == 1 and results[NUMBERS[0]]["sid"] == fake.log[0].sid
+    assert len(fake.stream_calls) == 2
+
+
+def test_resends_are_bounded():
+    fake = FakeMessages({NUMBERS[0]: ["500"] * 10})
+    _, results = run(fake, make_batch(NUMBERS[:1]), policy=RetryPolicy(resends=2, base_delay=0))
+    assert results[NUMBERS[0]]["error_type"] == ErrorType.TWILIO_CONNECTION_ERROR.value
+    assert len(fake.create_calls) == 3
+
+
+def test_unreadable_log_means_outcome_unknown_and_no_resend():
+    fake = FakeMessages({NUMBERS[0]: ["500", "ok"]}, failing_lookups=99)
+    _, results = run(fake, make_batch(NUMBERS[:1]), policy=RetryPolicy(lookup_attempts=3, base_delay=0))
+    result = results[NUMBERS[0]]
+    assert len(fake.create_calls) == 1 and len(fake.stream_calls) == 3
+    assert result["error_type"] == ErrorType.TWILIO_CONNECTION_ERROR.value
+    assert "not re-sent" in result["error_message"]
+
+
+def test_lookup_failures_are_retried():
+    fake = FakeMessages({NUMBERS[0]: ["commit_then_500"]}, failing_lookups=2)
+    _, results = run(fake, make_batch(NUMBERS[:1]))
+    assert results[NUMBERS[0]]["sid"] == fake.log[0].sid and len(fake.log) == 1
+
+
+def test_a_different_body_in_the_log_does_not_count_as_sent():
+    fake = FakeMessages({NUMBERS[0]: ["500", "ok"]})
+    fake.add(NUMBERS[0], "an older, different message")
+    _, results = run(fake, make_batch(NUMBERS[:1]))
+    assert len(fake.log) == 2 and results[NUMBERS[0]]["sid"] == fake.log[0].sid
+
+
+def test_an_identical_message_from_before_the_attempt_does_not_count():
+    fake = FakeMessages({NUMBERS[0]: ["500", "ok"]})
+    fake.add(NUMBERS[0], created=datetime.now(timezone.utc) - timedelta(minutes=5))
+    _, results = run(fake, make_batch(NUMBERS[:1]))
+    assert len(fake.log) == 2 and results[NUMBERS[0]]["sid"] == fake.log[0].sid
+
+
+def test_authentication_failure_stops_the_batch():
+    fake = FakeMessages({NUMBERS[0]: ["401"]})
+    sender, results = run(fake, make_batch(NUMBERS), concurrency=1)
+    assert len(fake.create_calls) == 1 and not fake.log
+    assert sender.auth_failure is not None
+    assert all(r["error_type"] == ErrorType.AUTHENTICATION_CONNECTION_ERROR.value for r in results.values())
+    assert "batch stopped" in results[NUMBERS[5]]["error_message"]
+
+
+def test_a_rejected_recipient_does_not_stop_the_others():
+    fake = FakeMessages({NUMBERS[3]: ["21211"]})
+    _, results = run(fake, make_batch(NUMBERS[:6]))
+    assert results[NUMBERS[3]]["error_type"] == ErrorType.INVALID_TO_PHONE_NUMBER_ERROR.value
+    assert results[NUMBERS[3]]["error_code"] == 21211
+    assert len(fake.log) == 5 and len(fake.create_calls) == 6
+
+
+def test_send_batch_keeps_recipient_order_and_logs_progress(caplog):
+    fake = FakeMessages({NUMBERS[7]: ["21211"]})
+    with caplog.at_level(logging.INFO):
+        outcome = send_batch(fake, make_batch(NUMBERS), BatchOptions(retry=FAST), log=logging.getLogger("t"))
+    assert [r["to"] for r in outcome.results] == NUMBERS
+    assert [r["to"] for r in outcome.failures] == [NUMBERS[7]]
+    assert "Finished 30/30: 29 sent, 1 failed, 0 remaining" in caplog.text
+
+
+@pytest.mark.parametrize("count", [5, PER_RECIPIENT_LIMIT + 15])
+def test_retried_try_skips_recipients_already_sent(count):
+    numbers = [f"+1415555{i:04d}" for i in range(count)]
+    fake = FakeMessages()
+    run_start = datetime.now(timezone.utc) - timedelta(minutes=1)
+    fake.add(numbers[0], created=run_start - timedelta(hours=1))  # a previous run: must not count
+    earlier = {to: fake.add(to) for to in numbers[: count // 2]}
+    outcome = send_batch(fake, make_batch(numbers), BatchOptions(retry=FAST), dedupe_since=run_start)
+    assert outcome.reconciled == len(earlier)
+    assert sorted(m.to for m in fake.log if m.date_created >= run_start) == sorted(numbers)
+    for result in outcome.results:
+        if result["to"] in earlier:
+            assert result["sid"] == earlier[result["to"]].sid
+
+
+def test_big_batches_reconcile_with_one_log_scan_that_stops_at_the_window():
+    numbers = [f"+1415555{i:04d}" for i in range(100)]
+    fake = FakeMessages()
+    for i in range(500):
+        fake.add(f"+1212555{i:04d}", created=datetime(2020, 1, 1, tzinfo=timezone.utc))
+    since = datetime.now(timezone.utc) - timedelta(minutes=1)
+    for to in numbers[:40]:
+        fake.add(to)
+    found = find_already_sent(fake, numbers, make_batch(numbers).request, since)
+    assert set(found) == set(numbers[:40])
+    assert len(fake.stream_calls) == 1
+    assert fake.stream_calls[0] == {"to": None, "from_": SENDER, "page_size": 1000}
+    assert fake.yielded == 41  # stopped at the first message older than the window
+
+
+def test_reconcile_failure_sends_nothing():
+    fake = FakeMessages(failing_lookups=1)
+    with pytest.raises(TwilioApiError, match="nothing was sent"):
+        send_batch(fake, make_batch(NUMBERS[:2]), dedupe_since=datetime.now(timezone.utc))
+    assert not fake.create_calls
+
+
+def test_messaging_service_messages_match_on_service():
+    service = "MG" + "c" * 32
+    fake = FakeMessages({NUMBERS[0]: ["500"]})
+    fake.add(NUMBERS[0], from_="+15005550999", service=service)
+    batch = validate_batch(to=NUMBERS[0], body="hello", messaging_service_sid=service)
+    _, results = run(fake, batch)
+    assert results[NUMBERS[0]]["sid"] == fake.log[0].sid and len(fake.log) == 1
+    assert fake.stream_calls[0]["from_"] is None
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_rate_limiter_spaces_requests():
+    clock = FakeClock()
+    limiter = RateLimiter(4, clock=clock, sleep=clock.sleep)
+    for _ in range(5):
+        limiter.acquire()
+    assert clock.sleeps == pytest.approx([0.25] * 4)
+    with pytest.raises(ValueError):
+        RateLimiter(0)
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap():
+    policy = RetryPolicy(base_delay=0.1, max_delay=1.0)
+    assert policy.delay(0, rng=lambda: 0.0) == pytest.approx(0.05)
+    assert policy.delay(0, rng=lambda: 1.0) == pytest.approx(0.1)
+    assert policy.delay(3, rng=lambda: 1.0) == pytest.approx(0.8)
+    assert policy.delay(10, rng=lambda: 1.0) == pytest.approx(1.0)
