@@ -1,0 +1,305 @@
+"""Routes of Twilio's 2010-04-01 REST API: accounts, messages and calls."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from airflow_provider_twilio.emulator import numbers
+from airflow_provider_twilio.emulator.errors import ApiError, bad_request, internal_error, not_found
+from airflow_provider_twilio.emulator.lifecycle import after_accept
+from airflow_provider_twilio.emulator.messages import Form, OutboundRequest
+from airflow_provider_twilio.emulator.middleware import DROP_CONNECTION
+from airflow_provider_twilio.emulator.state import EmulatorState
+from airflow_provider_twilio.emulator.store import API_VERSION, FINAL_STATUSES, DateFilter, Message, Step, new_sid
+from airflow_provider_twilio.emulator.timefmt import parse_filter_date, rfc2822
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+_PAGE_TOKEN_PREFIX = "PASM"
+
+
+def _state(request: Request) -> EmulatorState:
+    return request.app.state.emulator  # type: ignore[no-any-return]
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Basic realm="Twilio API"'} if error.status == 401 else None
+    return JSONResponse(error.body(), status_code=error.status, headers=headers)
+
+
+def _account(request: Request) -> EmulatorState:
+    state = _state(request)
+    if request.path_params["account_sid"] != state.account_sid:
+        raise not_found(request.url.path)
+    return state
+
+
+async def _form(request: Request) -> Form:
+    body = await request.body()
+    return Form(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+
+
+async def fetch_account(request: Request) -> Response:
+    state = _account(request)
+    uri = f"/{API_VERSION}/Accounts/{state.account_sid}"
+    created = rfc2822(state.created_at)
+    return JSONResponse(
+        {
+            "auth_token": state.auth_token,
+            "date_created": created,
+            "date_updated": created,
+            "friendly_name": state.friendly_name,
+            "owner_account_sid": state.account_sid,
+            "sid": state.account_sid,
+            "status": "active",
+            "subresource_uris": {
+                "messages": uri + "/Messages.json",
+                "calls": uri + "/Calls.json",
+            },
+            "type": "Full",
+            "uri": uri + ".json",
+        }
+    )
+
+
+async def create_message(request: Request) -> Response:
+    state = _account(request)
+    outbound = OutboundRequest(await _form(request), account_sid=state.account_sid, status_delay=state.status_delay)
+    message = state.store.add(outbound.build)
+    after_accept(state, message)
+    fault = state.faults.fails_after_commit()
+    if fault == "500":
+        raise internal_error()
+    if fault == "drop":
+        request.scope[DROP_CONNECTION] = True
+    return JSONResponse(message.render(message.created_at, initial=True), status_code=201)
+
+
+def _message(request: Request) -> tuple[EmulatorState, Message]:
+    state = _account(request)
+    message = state.store.get(request.path_params["sid"])
+    if message is None:
+        raise not_found(request.url.path)
+    return state, message
+
+
+async def fetch_message(request: Request) -> Response:
+    _, message = _message(request)
+    return JSONResponse(message.render(time.time()))
+
+
+async def update_message(request: Request) -> Response:
+    state, message = _message(request)
+    form = await _form(request)
+    now = time.time()
+    status = form.get("Status")
+    if status is not None:
+        if status != "canceled":
+            raise bad_request(21220, f"Status {status!r} cannot be set; the only allowed value is 'canceled'.")
+        if message.step_at(now).status != "scheduled":
+            raise bad_request(30409, "Message is not in a cancelable state; only scheduled messages can be canceled.")
+
+        def cancel(m: Message) -> None:
+            m.timeline = [step for step in m.timeline if step.at <= now] + [Step(now, "canceled")]
+            m.modified_at = now
+
+        state.store.update(message.sid, cancel)
+    if "Body" in form:
+        if form.get("Body"):
+            raise bad_request(21220, "Body can only be set to an empty string, to redact the message.")
+        if message.step_at(now).status not in FINAL_STATUSES:
+            raise bad_request(20009, "Cannot redact a message that is still being sent.")
+
+        def redact(m: Message) -> None:
+            m.body = ""
+            m.modified_at = now
+
+        state.store.update(message.sid, redact)
+    return JSONResponse(message.render(now))
+
+
+async def delete_message(request: Request) -> Response:
+    state, message = _message(request)
+    if message.step_at(time.time()).status not in FINAL_STATUSES | {"scheduled"}:
+        raise bad_request(20009, "Cannot delete a message that is still being sent.")
+    state.store.delete(message.sid)
+    return Response(status_code=204)
+
+
+def _page_size(value: str | None) -> int:
+    if value is None or value == "":
+        return DEFAULT_PAGE_SIZE
+    try:
+        size = int(value)
+    except ValueError:
+        raise bad_request(20001, f"PageSize {value!r} is not a number") from None
+    if size < 1:
+        raise bad_request(20001, f"PageSize {value!r} must be at least 1")
+    return min(size, MAX_PAGE_SIZE)
+
+
+def _page_token(value: str | None) -> int | None:
+    if not value:
+        return None
+    if not value.startswith(_PAGE_TOKEN_PREFIX):
+        raise bad_request(20001, f"PageToken {value!r} is not valid")
+    try:
+        return int(value[len(_PAGE_TOKEN_PREFIX) :], 16)
+    except ValueError:
+        raise bad_request(20001, f"PageToken {value!r} is not valid") from None
+
+
+def _date_filters(params: dict[str, str]) -> tuple[DateFilter, ...]:
+    filters = []
+    for key, op in (("DateSent", "="), ("DateSent<", "<"), ("DateSent>", ">")):
+        value = params.get(key)
+        if not value:
+            continue
+        parsed = parse_filter_date(value)
+        if parsed is None:
+            raise bad_request(20001, f"{key} {value!r} is not a date (YYYY-MM-DD) or timestamp (YYYY-MM-DDTHH:MM:SSZ)")
+        filters.append(DateFilter(op=op, at=parsed[0], date_only=parsed[1]))
+    return tuple(filters)
+
+
+async def list_messages(request: Request) -> Response:
+    state = _account(request)
+    params = dict(request.query_params)
+    page_size = _page_size(params.get("PageSize"))
+    before_seq = _page_token(params.get("PageToken"))
+    try:
+        page_number = max(int(params.get("Page") or 0), 0)
+    except ValueError:
+        raise bad_request(20001, f"Page {params.get('Page')!r} is not a number") from None
+    to, from_ = params.get("To") or None, params.get("From") or None
+    now = time.time()
+    found, more = state.store.page(
+        to=to,
+        from_=from_,
+        date_filters=_date_filters(params),
+        page_size=page_size,
+        before_seq=before_seq,
+        now=now,
+    )
+    path = request.url.path
+    filters = [(key, params[key]) for key in ("To", "From", "DateSent", "DateSent<", "DateSent>") if params.get(key)]
+
+    def uri(page: int, token: str | None) -> str:
+        query = [*filters, ("PageSize", str(page_size)), ("Page", str(page))]
+        if token is not None:
+            query.append(("PageToken", token))
+        return f"{path}?{urlencode(query)}"
+
+    token = params.get("PageToken") or None
+    next_uri = uri(page_number + 1, f"{_PAGE_TOKEN_PREFIX}{found[-1].seq:032x}") if more and found else None
+    start = page_number * page_size
+    return JSONResponse(
+        {
+            "end": start + max(len(found) - 1, 0),
+            "first_page_uri": uri(0, None),
+            "next_page_uri": next_uri,
+            "page": page_number,
+            "page_size": page_size,
+            "previous_page_uri": None,
+            "start": start,
+            "uri": uri(page_number, token),
+            "messages": [message.render(now) for message in found],
+        }
+    )
+
+
+async def create_call(request: Request) -> Response:
+    state = _account(request)
+    form = await _form(request)
+    to = (form.get("To") or "").strip()
+    from_ = (form.get("From") or "").strip()
+    if not to:
+        raise bad_request(21201, "No 'To' number is specified")
+    if not from_:
+        raise bad_request(21213, "No 'From' number is specified")
+    if not (form.get("Url") or form.get("Twiml") or form.get("ApplicationSid")):
+        raise bad_request(21205, "A 'Url', 'Twiml' or 'ApplicationSid' is required")
+    numbers.check_to(to)
+    numbers.check_from(from_)
+    call = _call_resource(state, to, from_)
+    with state.lock:
+        state.calls[call["sid"]] = call
+    return JSONResponse(call, status_code=201)
+
+
+def _call_resource(state: EmulatorState, to: str, from_: str) -> dict[str, Any]:
+    sid = new_sid("CA")
+    uri = f"/{API_VERSION}/Accounts/{state.account_sid}/Calls/{sid}"
+    now = rfc2822(time.time())
+    return {
+        "sid": sid,
+        "date_created": now,
+        "date_updated": now,
+        "parent_call_sid": None,
+        "account_sid": state.account_sid,
+        "to": to,
+        "to_formatted": to,
+        "from": from_,
+        "from_formatted": from_,
+        "phone_number_sid": new_sid("PN"),
+        "status": "queued",
+        "start_time": None,
+        "end_time": None,
+        "duration": None,
+        "price": None,
+        "price_unit": "USD",
+        "direction": "outbound-api",
+        "answered_by": None,
+        "api_version": API_VERSION,
+        "forwarded_from": None,
+        "group_sid": None,
+        "caller_name": None,
+        "queue_time": "0",
+        "trunk_sid": None,
+        "uri": uri + ".json",
+        "subresource_uris": {
+            "notifications": uri + "/Notifications.json",
+            "recordings": uri + "/Recordings.json",
+            "payments": uri + "/Payments.json",
+            "events": uri + "/Events.json",
+            "siprec": uri + "/Siprec.json",
+            "streams": uri + "/Streams.json",
+            "transcriptions": uri + "/Transcriptions.json",
+            "user_defined_message_subscriptions": uri + "/UserDefinedMessageSubscriptions.json",
+            "user_defined_messages": uri + "/UserDefinedMessages.json",
+        },
+    }
+
+
+async def fetch_call(request: Request) -> Response:
+    state = _account(request)
+    with state.lock:
+        call = state.calls.get(request.path_params["sid"])
+    if call is None:
+        raise not_found(request.url.path)
+    return JSONResponse(call)
+
+
+async def unknown(request: Request) -> Response:
+    raise not_found(request.url.path)
+
+
+_ACCOUNT = "/2010-04-01/Accounts/{account_sid}"
+
+ROUTES = [
+    Route(_ACCOUNT + ".json", fetch_account, methods=["GET"]),
+    Route(_ACCOUNT + "/Messages.json", list_messages, methods=["GET"]),
+    Route(_ACCOUNT + "/Messages.json", create_message, methods=["POST"]),
+    Route(_ACCOUNT + "/Messages/{sid}.json", fetch_message, methods=["GET"]),
+    Route(_ACCOUNT + "/Messages/{sid}.json", update_message, methods=["POST"]),
+    Route(_ACCOUNT + "/Messages/{sid}.json", delete_message, methods=["DELETE"]),
+    Route(_ACCOUNT + "/Calls.json", create_call, methods=["POST"]),
+    Route(_ACCOUNT + "/Calls/{sid}.json", fetch_call, methods=["GET"]),
+    Route("/2010-04-01/{rest:path}", unknown, methods=["GET", "POST", "DELETE", "PUT"]),
+]

@@ -1,0 +1,45 @@
+"""The Starlette application: Twilio's API routes, the control routes and the fault middleware."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from airflow_provider_twilio.emulator import api, control
+from airflow_provider_twilio.emulator.errors import ApiError
+from airflow_provider_twilio.emulator.middleware import TwilioApiMiddleware
+from airflow_provider_twilio.emulator.state import EmulatorState
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return api.error_response(exc)
+
+
+def create_app(state: EmulatorState) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state.loop = asyncio.get_running_loop()
+        yield
+        state.loop = None
+
+    app = Starlette(
+        routes=[*api.ROUTES, *control.ROUTES],
+        middleware=[Middleware(TwilioApiMiddleware, state=state)],
+        exception_handlers={ApiError: _api_error},
+        lifespan=lifespan,
+    )
+    app.state.emulator = state
+    return app
+
+
+def run_config_kwargs() -> dict[str, Any]:
+    """uvicorn settings shared by the embedded server and the CLI."""
+    return {"log_level": "warning", "access_log": False, "lifespan": "on", "timeout_graceful_shutdown": 2}

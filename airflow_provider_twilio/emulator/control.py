@@ -1,0 +1,123 @@
+"""``/_emulator/`` endpoints: the Python API's operations for tests and demos in other processes.
+
+JSON in, JSON out, no authentication (the emulator listens on loopback by default).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from airflow_provider_twilio.emulator import operations
+from airflow_provider_twilio.emulator.errors import ApiError
+from airflow_provider_twilio.emulator.state import EmulatorState
+
+
+def _state(request: Request) -> EmulatorState:
+    return request.app.state.emulator  # type: ignore[no-any-return]
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise ApiError(400, 20001, "The request body is not JSON") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, 20001, "The request body must be a JSON object")
+    return data
+
+
+def _bad(err: Exception) -> ApiError:
+    return ApiError(400, 20001, str(err))
+
+
+async def inbound(request: Request) -> Response:
+    data = await _json(request)
+    try:
+        message = operations.inject_inbound(
+            _state(request),
+            from_=str(data.get("from") or data.get("from_") or ""),
+            to=str(data.get("to") or ""),
+            body=str(data.get("body") or ""),
+            media_urls=[str(url) for url in data.get("media_urls") or ()],
+        )
+    except (TypeError, ValueError) as err:
+        raise _bad(err) from None
+    return JSONResponse(message, status_code=201)
+
+
+async def messages(request: Request) -> Response:
+    return JSONResponse({"messages": operations.messages(_state(request))})
+
+
+async def configure(request: Request) -> Response:
+    data = await _json(request)
+    try:
+        operations.configure(_state(request), **data)
+    except (TypeError, ValueError) as err:
+        raise _bad(err) from None
+    return JSONResponse(operations.settings(_state(request)))
+
+
+async def get_settings(request: Request) -> Response:
+    return JSONResponse(operations.settings(_state(request)))
+
+
+async def add_auto_reply(request: Request) -> Response:
+    data = await _json(request)
+    try:
+        _state(request).add_auto_reply(to=str(data["to"]), body=str(data["body"]), delay=float(data.get("delay", 1.0)))
+    except KeyError as err:
+        raise ApiError(400, 20001, f"Missing field {err.args[0]!r}") from None
+    except (TypeError, ValueError) as err:
+        raise _bad(err) from None
+    return JSONResponse(_auto_replies(request), status_code=201)
+
+
+def _auto_replies(request: Request) -> dict[str, Any]:
+    rules = _state(request).auto_replies()
+    return {"auto_replies": [{"to": r.to, "body": r.body, "delay": r.delay} for r in rules]}
+
+
+async def list_auto_replies(request: Request) -> Response:
+    return JSONResponse(_auto_replies(request))
+
+
+async def reset(request: Request) -> Response:
+    _state(request).reset()
+    return Response(status_code=204)
+
+
+async def requests(request: Request) -> Response:
+    return JSONResponse({"requests": _state(request).request_log()})
+
+
+async def clear_requests(request: Request) -> Response:
+    _state(request).clear_request_log()
+    return Response(status_code=204)
+
+
+async def create_api_key(request: Request) -> Response:
+    sid, secret = _state(request).create_api_key()
+    return JSONResponse({"sid": sid, "secret": secret}, status_code=201)
+
+
+ROUTES = [
+    Route("/_emulator/inbound", inbound, methods=["POST"]),
+    Route("/_emulator/messages", messages, methods=["GET"]),
+    Route("/_emulator/configure", configure, methods=["POST"]),
+    Route("/_emulator/configure", get_settings, methods=["GET"]),
+    Route("/_emulator/auto_replies", add_auto_reply, methods=["POST"]),
+    Route("/_emulator/auto_replies", list_auto_replies, methods=["GET"]),
+    Route("/_emulator/reset", reset, methods=["POST"]),
+    Route("/_emulator/requests", requests, methods=["GET"]),
+    Route("/_emulator/requests", clear_requests, methods=["DELETE"]),
+    Route("/_emulator/api_keys", create_api_key, methods=["POST"]),
+]

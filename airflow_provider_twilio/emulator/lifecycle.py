@@ -1,0 +1,51 @@
+"""What happens after a message is accepted: status callbacks and simulated replies."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from airflow_provider_twilio.emulator.callbacks import post_signed, status_params
+from airflow_provider_twilio.emulator.messages import build_inbound
+from airflow_provider_twilio.emulator.state import EmulatorState
+from airflow_provider_twilio.emulator.store import Message, Step
+
+
+def after_accept(state: EmulatorState, message: Message) -> None:
+    """Schedule the message's status callbacks and any auto reply to it."""
+    now = time.time()
+    if message.status_callback:
+        for step in message.timeline[1:]:
+            state.call_later(step.at - now, _callback(state, message, step))
+    for rule in state.auto_replies_for(message.to):
+        start = message.timeline[0].at
+        for step in message.timeline:
+            if step.status == "queued":
+                start = step.at
+        state.call_later(start - now + rule.delay, _reply(state, message, rule.body))
+
+
+def _callback(state: EmulatorState, message: Message, step: Step) -> Any:
+    def fire() -> Any:
+        current = state.store.get(message.sid)
+        # A cancelled or deleted message stops reporting the steps it no longer takes.
+        if current is None or step not in current.timeline or not current.status_callback:
+            return None
+        return post_signed(current.status_callback, status_params(current, step), state.auth_token)
+
+    return fire
+
+
+def _reply(state: EmulatorState, message: Message, body: str) -> Any:
+    def fire() -> None:
+        current = state.store.get(message.sid)
+        if current is None or current.step_at(time.time()).status == "canceled":
+            return
+        sender = message.to
+        state.store.add(
+            lambda seq, created_at: build_inbound(
+                seq, created_at, account_sid=state.account_sid, from_=sender, to=message.from_, body=body
+            )
+        )
+
+    return fire

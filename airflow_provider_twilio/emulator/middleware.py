@@ -1,0 +1,133 @@
+"""ASGI middleware for the Twilio API paths: request log, latency, faults and authentication."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import time
+from typing import Any
+
+from airflow_provider_twilio.emulator.errors import ApiError, internal_error, too_many_requests, unauthorized
+from airflow_provider_twilio.emulator.state import EmulatorState
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/2010-04-01/"
+DROP_CONNECTION = "twilio_emulator.drop_connection"
+"""Scope key a route sets to have the connection closed instead of answered."""
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+
+
+def error_response_parts(error: ApiError) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    body = json.dumps(error.body(), separators=(",", ":")).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if error.status == 401:
+        headers.append((b"www-authenticate", b'Basic realm="Twilio API"'))
+    return error.status, headers, body
+
+
+def _credentials(scope: Scope) -> tuple[str, str] | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            scheme, _, encoded = value.decode("latin-1").partition(" ")
+            if scheme.lower() != "basic":
+                return None
+            try:
+                username, _, password = base64.b64decode(encoded.strip()).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                return None
+            return username, password
+    return None
+
+
+class TwilioApiMiddleware:
+    """Wraps the Starlette app; only ``/2010-04-01/`` requests are logged, delayed and faulted."""
+
+    def __init__(self, app: Any, state: EmulatorState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        state = self.state
+        record = {
+            "method": scope["method"],
+            "path": scope["path"],
+            "query": scope.get("query_string", b"").decode("latin-1"),
+            "status": 0,
+            "response_bytes": 0,
+            "time": time.time(),
+        }
+
+        async def logged_send(message: Message) -> None:
+            if record.get("dropped"):
+                return
+            if message["type"] == "http.response.start":
+                if scope.get(DROP_CONNECTION):
+                    record["dropped"] = True
+                    await _drop(send)
+                    return
+                record["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                record["response_bytes"] += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self._handle(scope, receive, logged_send)
+        finally:
+            state.log_request(record)
+
+    async def _handle(self, scope: Scope, receive: Any, send: Any) -> None:
+        faults = self.state.faults
+        latency = faults.settings.latency
+        if not faults.enter():
+            if latency:
+                await asyncio.sleep(latency)
+            await _send_error(send, too_many_requests())
+            return
+        try:
+            if latency:
+                await asyncio.sleep(latency)
+            if faults.throttled():
+                await _send_error(send, too_many_requests())
+                return
+            credentials = _credentials(scope)
+            if credentials is None or not self.state.authenticates(*credentials):
+                await _send_error(send, unauthorized())
+                return
+            if faults.fails_before_commit():
+                await _send_error(send, internal_error())
+                return
+            await self.app(scope, receive, send)
+        finally:
+            faults.leave()
+
+
+async def _send_error(send: Any, error: ApiError) -> None:
+    status, headers, body = error_response_parts(error)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _drop(send: Any) -> None:
+    """Close the connection without an answer, as a network failure after the commit would."""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is not None:
+        transport.abort()
+        # Let the server notice the lost connection, so it does not try to answer on it.
+        for _ in range(10):
+            if getattr(cycle, "disconnected", True):
+                break
+            await asyncio.sleep(0)
+        return
+    # The server hides its transport: start a response and fail mid-way, which truncates it.
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})
+    raise RuntimeError("connection dropped by fault injection")

@@ -1,0 +1,67 @@
+"""Operations shared by the Python API and the ``/_emulator/`` endpoints."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from airflow_provider_twilio.emulator.faults import UNSET
+from airflow_provider_twilio.emulator.messages import build_inbound, check_inbound
+from airflow_provider_twilio.emulator.state import EmulatorState
+
+
+def inject_inbound(
+    state: EmulatorState, *, from_: str, to: str, body: str, media_urls: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Store a message as if ``from_`` had texted ``to``; returns it as the API would."""
+    check_inbound(from_=from_, to=to, body=body, media_urls=media_urls)
+    message = state.store.add(
+        lambda seq, created_at: build_inbound(
+            seq, created_at, account_sid=state.account_sid, from_=from_, to=to, body=body, media_urls=media_urls
+        )
+    )
+    return message.render(time.time())
+
+
+def messages(state: EmulatorState) -> list[dict[str, Any]]:
+    now = time.time()
+    return [message.render(now) for message in state.store.all_newest_first()]
+
+
+def configure(
+    state: EmulatorState,
+    *,
+    latency: float | None = None,
+    fail_before_commit: float | None = None,
+    fail_after_commit: float | None = None,
+    throttle: float | None = None,
+    max_concurrent_requests: Any = UNSET,
+    seed: int | None = None,
+    status_delay: float | None = None,
+) -> None:
+    """Change only the settings given; ``max_concurrent_requests=None`` removes the limit."""
+    if status_delay is not None and float(status_delay) < 0:
+        raise ValueError(f"status_delay must be >= 0 seconds, got {status_delay!r}")
+    state.faults.configure(
+        latency=latency,
+        fail_before_commit=fail_before_commit,
+        fail_after_commit=fail_after_commit,
+        throttle=throttle,
+        max_concurrent_requests=max_concurrent_requests,
+        seed=seed,
+    )
+    if status_delay is not None:
+        state.status_delay = float(status_delay)
+
+
+def settings(state: EmulatorState) -> dict[str, Any]:
+    s = state.faults.settings
+    return {
+        "latency": s.latency,
+        "fail_before_commit": s.fail_before_commit,
+        "fail_after_commit": s.fail_after_commit,
+        "throttle": s.throttle,
+        "max_concurrent_requests": s.max_concurrent_requests,
+        "status_delay": state.status_delay,
+    }

@@ -1,0 +1,192 @@
+"""``TwilioEmulator``: the emulator served by uvicorn on a background thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from airflow_provider_twilio.emulator import operations
+from airflow_provider_twilio.emulator.faults import UNSET
+from airflow_provider_twilio.emulator.numbers import DEFAULT_FROM
+from airflow_provider_twilio.emulator.state import EmulatorState
+
+START_TIMEOUT = 15.0
+
+
+class TwilioEmulator:
+    """A Twilio-compatible API server for tests, demos and local development.
+
+    ``with TwilioEmulator() as emu:`` serves on 127.0.0.1 at a free port until the block ends;
+    point the SDK (or an Airflow connection, via ``emu.connection_uri``) at ``emu.base_url``.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        account_sid: str | None = None,
+        auth_token: str | None = None,
+    ) -> None:
+        self.host = host
+        self._requested_port = port
+        self.state = EmulatorState(account_sid=account_sid, auth_token=auth_token)
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self.port: int | None = None
+
+    # lifecycle
+    def start(self) -> TwilioEmulator:
+        if self._thread is not None:
+            raise RuntimeError("This emulator is already running")
+        import uvicorn
+
+        from airflow_provider_twilio.emulator.app import create_app, run_config_kwargs
+
+        sock = bind_socket(self.host, self._requested_port)
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(create_app(self.state), **run_config_kwargs())
+        server = uvicorn.Server(config)
+        self._server = server
+        failure: list[BaseException] = []
+
+        def serve() -> None:
+            try:
+                server.run(sockets=[sock])
+            except BaseException as err:  # reported to the starting thread
+                failure.append(err)
+
+        self._thread = threading.Thread(target=serve, name=f"twilio-emulator-{self.port}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not server.started:
+            if failure or not self._thread.is_alive() or time.monotonic() > deadline:
+                reason = failure[0] if failure else "server exited" if not self._thread.is_alive() else "timed out"
+                self.stop()
+                raise RuntimeError(f"The Twilio emulator could not start: {reason}")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        server.should_exit = True
+        thread.join(timeout=10)
+        if thread.is_alive():
+            server.force_exit = True
+            thread.join(timeout=5)
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+        self._socket = None
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> TwilioEmulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # addresses and credentials
+    @property
+    def base_url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("The emulator is not running; call start() or use it as a context manager")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def account_sid(self) -> str:
+        return self.state.account_sid
+
+    @property
+    def auth_token(self) -> str:
+        return self.state.auth_token
+
+    @property
+    def connection_uri(self) -> str:
+        """An Airflow connection URI (for ``AIRFLOW_CONN_<ID>``) that makes TwilioHook talk to this emulator."""
+        extras = urlencode({"base_url": self.base_url, "default_from": DEFAULT_FROM})
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        login, password = quote(self.account_sid, safe=""), quote(self.auth_token, safe="")
+        return f"twilio://{login}:{password}@{host}:{self.port}/?{extras}"
+
+    def create_api_key(self) -> tuple[str, str]:
+        """A new API key (``SK...``, secret) that authenticates like the auth token."""
+        return self.state.create_api_key()
+
+    # messages
+    def inject_inbound(
+        self, from_: str, to: str = DEFAULT_FROM, body: str = "", media_urls: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """Receive a message, as if ``from_`` had texted ``to``; returns it as the API would."""
+        return operations.inject_inbound(self.state, from_=from_, to=to, body=body, media_urls=media_urls)
+
+    def messages(self) -> list[dict[str, Any]]:
+        """Every stored message as the API returns it, newest first."""
+        return operations.messages(self.state)
+
+    # behaviour
+    def configure(
+        self,
+        *,
+        latency: float | None = None,
+        fail_before_commit: float | None = None,
+        fail_after_commit: float | None = None,
+        throttle: float | None = None,
+        max_concurrent_requests: Any = UNSET,
+        seed: int | None = None,
+        status_delay: float | None = None,
+    ) -> None:
+        """Change only the settings given (see docs/emulator.md); ``max_concurrent_requests=None`` lifts the limit."""
+        operations.configure(
+            self.state,
+            latency=latency,
+            fail_before_commit=fail_before_commit,
+            fail_after_commit=fail_after_commit,
+            throttle=throttle,
+            max_concurrent_requests=max_concurrent_requests,
+            seed=seed,
+            status_delay=status_delay,
+        )
+
+    def add_auto_reply(self, to: str, body: str, delay: float = 1.0) -> None:
+        """After each outbound message to ``to``, ``to`` replies ``body`` ``delay`` seconds after it is queued."""
+        self.state.add_auto_reply(to=to, body=body, delay=delay)
+
+    def reset(self) -> None:
+        """Forget messages, calls, auto replies, faults and the request log; credentials stay."""
+        self.state.reset()
+
+    def request_log(self) -> list[dict[str, Any]]:
+        """The latest Twilio API requests (method, path, query, status, response_bytes, time), oldest first."""
+        return self.state.request_log()
+
+    def clear_request_log(self) -> None:
+        self.state.clear_request_log()
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock

@@ -1,0 +1,124 @@
+"""Everything one emulator instance holds: account, keys, messages, faults, replies, request log."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_twilio.emulator.faults import Faults
+from airflow_provider_twilio.emulator.store import MessageStore, new_sid
+
+DEFAULT_STATUS_DELAY = 0.05
+REQUEST_LOG_SIZE = 10_000
+
+
+@dataclass(frozen=True)
+class AutoReply:
+    to: str
+    body: str
+    delay: float
+
+
+class EmulatorState:
+    def __init__(self, account_sid: str | None = None, auth_token: str | None = None) -> None:
+        self.account_sid = account_sid or new_sid("AC")
+        self.auth_token = auth_token or secrets.token_hex(16)
+        self.friendly_name = "Twilio emulator"
+        self.created_at = time.time()
+        self.store = MessageStore()
+        self.faults = Faults()
+        self.status_delay = DEFAULT_STATUS_DELAY
+        self.calls: dict[str, dict[str, Any]] = {}
+        self.lock = threading.Lock()
+        self._api_keys: dict[str, str] = {}
+        self._auto_replies: list[AutoReply] = []
+        self._request_log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+
+    # credentials
+    def create_api_key(self) -> tuple[str, str]:
+        sid, secret = new_sid("SK"), secrets.token_hex(16)
+        with self.lock:
+            self._api_keys[sid] = secret
+        return sid, secret
+
+    def authenticates(self, username: str, password: str) -> bool:
+        if username == self.account_sid:
+            return secrets.compare_digest(password, self.auth_token)
+        with self.lock:
+            secret = self._api_keys.get(username)
+        return secret is not None and secrets.compare_digest(password, secret)
+
+    # auto replies
+    def add_auto_reply(self, to: str, body: str, delay: float = 1.0) -> None:
+        if float(delay) < 0:
+            raise ValueError(f"delay must be >= 0 seconds, got {delay!r}")
+        with self.lock:
+            self._auto_replies.append(AutoReply(to=to, body=body, delay=float(delay)))
+
+    def auto_replies_for(self, to: str) -> list[AutoReply]:
+        with self.lock:
+            return [rule for rule in self._auto_replies if rule.to == to]
+
+    def auto_replies(self) -> list[AutoReply]:
+        with self.lock:
+            return list(self._auto_replies)
+
+    # request log
+    def log_request(self, entry: dict[str, Any]) -> None:
+        self._request_log.append(entry)
+
+    def request_log(self) -> list[dict[str, Any]]:
+        return list(self._request_log)
+
+    def clear_request_log(self) -> None:
+        self._request_log.clear()
+
+    # timers on the server's event loop
+    def call_later(self, delay: float, action: Callable[[], Any]) -> None:
+        """Run ``action`` after ``delay`` seconds unless the emulator is reset meanwhile.
+
+        Safe from any thread. ``action`` may return an awaitable, which is then awaited.
+        """
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        generation = self.store.generation
+
+        def fire() -> None:
+            if self.store.generation != generation:
+                return
+            result = action()
+            if asyncio.iscoroutine(result):
+                task = asyncio.ensure_future(result)
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+        def schedule() -> None:
+            loop.call_later(max(delay, 0.0), fire)
+
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            schedule()
+        else:
+            loop.call_soon_threadsafe(schedule)
+
+    def reset(self) -> None:
+        """Forget messages, calls, replies, faults and the request log; the account and API keys stay."""
+        self.store.reset()
+        self.faults.reset()
+        self.status_delay = DEFAULT_STATUS_DELAY
+        with self.lock:
+            self.calls.clear()
+            self._auto_replies.clear()
+        self._request_log.clear()
