@@ -1,0 +1,158 @@
+"""One poll loop per (event loop, connection, number), shared by every trigger waiting on that inbox.
+
+A triggerer running 500 approval waits on one number sends one list request per interval, not 500:
+each waiting trigger subscribes, the poller reads what is new and hands it to every subscriber. The
+poller starts with its first subscriber and stops when the last one leaves or is cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from airflow_provider_twilio.exceptions import TwilioProviderError
+from airflow_provider_twilio.inbound.matching import InboundMessage
+from airflow_provider_twilio.inbound.polling import InboxCursor, poll_async
+from airflow_provider_twilio.inbound.waiting import TRANSIENT_ERROR_TYPES
+from airflow_provider_twilio.inbound.window import window_floor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One waiting trigger: receives ``("messages", [...])`` each poll, or ``("error", err)`` once."""
+
+    since: datetime
+    interval: float
+    queue: asyncio.Queue[tuple[str, Any]] = field(default_factory=asyncio.Queue)
+    delivered: set[str] = field(default_factory=set)
+
+    def offer(self, messages: list[InboundMessage]) -> None:
+        floor = window_floor(self.since)
+        fresh = [m for m in messages if m.sid not in self.delivered and m.date_sent >= floor]
+        self.delivered.update(m.sid for m in fresh)
+        self.queue.put_nowait(("messages", fresh))
+
+
+class InboxPoller:
+    """Polls one inbox for all its subscribers and keeps what it read since the earliest window."""
+
+    def __init__(self, conn_id: str, to: str, key: tuple[str, str], registry: dict[Any, InboxPoller]) -> None:
+        self.conn_id = conn_id
+        self.to = to
+        self._key = key
+        self._registry = registry
+        self.subscribers: list[Subscription] = []
+        self.history: dict[str, InboundMessage] = {}
+        self.cursor: InboxCursor | None = None
+        self.polls = 0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def interval(self) -> float:
+        return min(sub.interval for sub in self.subscribers)
+
+    def subscribe(self, since: datetime, interval: float) -> Subscription:
+        sub = Subscription(since=since, interval=interval)
+        self.subscribers.append(sub)
+        if self.cursor is None:
+            self.cursor = InboxCursor(self.to, since)
+        else:
+            self.cursor.rewind(since)
+        sub.offer(sorted(self.history.values(), key=lambda m: m.date_sent))
+        self._wake.set()  # read at once: the newcomer may be waiting for a reply that is already there
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=f"twilio-inbox-{self.to}")
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        if sub in self.subscribers:
+            self.subscribers.remove(sub)
+        if not self.subscribers:
+            self._close()
+            return
+        earliest = window_floor(min(s.since for s in self.subscribers))
+        self.history = {sid: m for sid, m in self.history.items() if m.date_sent >= earliest}
+
+    def _close(self) -> None:
+        if self._registry.get(self._key) is self:
+            del self._registry[self._key]
+        if self._task is not None and self._task is not asyncio.current_task():
+            self._task.cancel()
+        self._task = None
+
+    async def _run(self) -> None:
+        from asgiref.sync import sync_to_async
+
+        from airflow_provider_twilio.hooks.twilio import TwilioHook
+
+        hook = TwilioHook(twilio_conn_id=self.conn_id)
+        try:
+            # Reading the connection may block (secrets backends, the triggerer's supervisor): off the loop.
+            await sync_to_async(lambda: hook.settings)()
+            async with hook.async_client() as client:
+                while self.subscribers:
+                    self._wake.clear()
+                    if not await self._poll_once(client):
+                        return
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+        except TwilioProviderError as err:
+            self._fail(err)
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:  # a broken connection definition, for instance
+            from airflow_provider_twilio.exceptions import classify_exception
+
+            self._fail(classify_exception(err))
+        finally:
+            if self._task is asyncio.current_task():
+                self._close()
+
+    async def _poll_once(self, client: Any) -> bool:
+        assert self.cursor is not None
+        try:
+            new = await poll_async(client, self.cursor)
+        except TwilioProviderError as err:
+            if err.error_type not in TRANSIENT_ERROR_TYPES:
+                self._fail(err)
+                return False
+            log.warning("Polling %s for replies failed, trying again in %.0fs: %s", self.to, self.interval, err)
+            new = []
+        finally:
+            self.polls += 1
+        for message in new:
+            self.history[message.sid] = message
+        for sub in list(self.subscribers):
+            sub.offer(new)
+        return True
+
+    def _fail(self, err: TwilioProviderError) -> None:
+        for sub in self.subscribers:
+            sub.queue.put_nowait(("error", err))
+        self.subscribers = []
+
+
+_REGISTRY: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Any, InboxPoller]] = weakref.WeakKeyDictionary()
+
+
+def pollers() -> dict[Any, InboxPoller]:
+    """The pollers of the running event loop (each triggerer, or each in-process trigger run, has one)."""
+    loop = asyncio.get_running_loop()
+    return _REGISTRY.setdefault(loop, {})
+
+
+def subscribe(conn_id: str, to: str, since: datetime, interval: float) -> tuple[InboxPoller, Subscription]:
+    registry = pollers()
+    key = (conn_id, to)
+    poller = registry.get(key)
+    if poller is None:
+        poller = registry[key] = InboxPoller(conn_id, to, key, registry)
+    return poller, poller.subscribe(since, interval)

@@ -1,0 +1,211 @@
+"""Triggers that wait in the triggerer for an SMS reply, or for delivery of sent messages.
+
+Heavy imports (the SDK, aiohttp, phonenumbers) happen inside ``run()``, never at module import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+DEFAULT_POLL_INTERVAL = 10.0
+
+
+def _error_event(err: Any) -> TriggerEvent:
+    return TriggerEvent(
+        {
+            "status": "error",
+            "message": err.message,
+            "error_type": err.error_type.value,
+            "error_code": err.code,
+            "http_status": err.http_status,
+        }
+    )
+
+
+class TwilioInboundSmsTrigger(BaseTrigger):
+    """Waits for an inbound SMS matching ``pattern``; fires ``{"status": "match", "result": {...}}``.
+
+    Triggers waiting on the same number and connection in one triggerer share one poll loop. Error
+    replies (``echo_error``) are sent from here, at most once per message: the message log is checked
+    first, so a restarted triggerer does not answer the same message again.
+    """
+
+    def __init__(
+        self,
+        *,
+        pattern: str,
+        to: str,
+        since: str,
+        from_: list[str] | None = None,
+        ignore_case: bool = False,
+        echo_error: str | None = None,
+        twilio_conn_id: str = "twilio_default",
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+    ) -> None:
+        super().__init__()
+        self.pattern = pattern
+        self.to = to
+        self.since = since
+        self.from_ = list(from_) if from_ else None
+        self.ignore_case = ignore_case
+        self.echo_error = echo_error
+        self.twilio_conn_id = twilio_conn_id
+        self.poll_interval = float(poll_interval)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "pattern": self.pattern,
+                "to": self.to,
+                "since": self.since,
+                "from_": self.from_,
+                "ignore_case": self.ignore_case,
+                "echo_error": self.echo_error,
+                "twilio_conn_id": self.twilio_conn_id,
+                "poll_interval": self.poll_interval,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow_provider_twilio.exceptions import TwilioProviderError
+        from airflow_provider_twilio.inbound.waiting import build_wait
+        from airflow_provider_twilio.triggers import inbox_poller
+
+        try:
+            wait = build_wait(
+                pattern=self.pattern,
+                to=self.to,
+                from_=self.from_,
+                since=self.since,
+                ignore_case=self.ignore_case,
+                echo_error=self.echo_error,
+            )
+        except TwilioProviderError as err:
+            yield _error_event(err)
+            return
+        poller, sub = inbox_poller.subscribe(self.twilio_conn_id, wait.to, wait.since, self.poll_interval)
+        owed: list[Any] = []
+        try:
+            while True:
+                kind, payload = await sub.queue.get()
+                if kind == "error":
+                    yield _error_event(payload)
+                    return
+                result, replies = wait.evaluate(payload)
+                owed += replies
+                if result is not None:
+                    self.log.info("Reply %s from %s matched", result["message"]["sid"], result["message"]["from"])
+                    yield TriggerEvent({"status": "match", "result": result})
+                    return
+                if owed:
+                    try:
+                        owed = await self._answer(owed)
+                    except TwilioProviderError as err:
+                        yield _error_event(err)
+                        return
+        finally:
+            poller.unsubscribe(sub)
+
+    async def _answer(self, owed: list[Any]) -> list[Any]:
+        """Send the error replies the log does not show yet; returns those to try again next poll."""
+        from asgiref.sync import sync_to_async
+
+        from airflow_provider_twilio.exceptions import TwilioProviderError
+        from airflow_provider_twilio.hooks.twilio import TwilioHook
+        from airflow_provider_twilio.inbound.echoes import send_async, still_owed_async
+        from airflow_provider_twilio.inbound.waiting import TRANSIENT_ERROR_TYPES
+
+        hook = TwilioHook(twilio_conn_id=self.twilio_conn_id)
+        await sync_to_async(lambda: hook.settings)()
+        retry: list[Any] = []
+        async with hook.async_client() as client:
+            try:
+                todo = await still_owed_async(client, owed)
+            except TwilioProviderError as err:
+                if err.error_type not in TRANSIENT_ERROR_TYPES:
+                    raise
+                self.log.warning("Could not read the message log before replying; trying again: %s", err)
+                return owed
+            for reply in todo:
+                try:
+                    sid = await send_async(client, reply)
+                except TwilioProviderError as err:
+                    if err.error_type not in TRANSIENT_ERROR_TYPES:
+                        raise
+                    self.log.warning("Error reply to %s failed; will check and retry: %s", reply.to, err)
+                    retry.append(reply)
+                else:
+                    self.log.info(
+                        "Sent error reply %s to %s (message %s did not match)", sid, reply.to, reply.message.sid
+                    )
+        return retry
+
+
+class TwilioMessageStatusTrigger(BaseTrigger):
+    """Waits until every message is in a final status; fires ``{"status": "done", "states": {...}}``."""
+
+    def __init__(
+        self,
+        *,
+        message_sids: list[str],
+        success_statuses: list[str] | tuple[str, ...] = ("delivered",),
+        failure_statuses: list[str] | tuple[str, ...] = ("failed", "undelivered", "canceled"),
+        states: dict[str, dict[str, Any]] | None = None,
+        twilio_conn_id: str = "twilio_default",
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+    ) -> None:
+        super().__init__()
+        self.message_sids = list(message_sids)
+        self.success_statuses = list(success_statuses)
+        self.failure_statuses = list(failure_statuses)
+        self.states = dict(states or {})
+        self.twilio_conn_id = twilio_conn_id
+        self.poll_interval = float(poll_interval)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "message_sids": self.message_sids,
+                "success_statuses": self.success_statuses,
+                "failure_statuses": self.failure_statuses,
+                "states": self.states,
+                "twilio_conn_id": self.twilio_conn_id,
+                "poll_interval": self.poll_interval,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from asgiref.sync import sync_to_async
+
+        from airflow_provider_twilio.exceptions import TwilioProviderError
+        from airflow_provider_twilio.hooks.twilio import TwilioHook
+        from airflow_provider_twilio.inbound.waiting import TRANSIENT_ERROR_TYPES
+        from airflow_provider_twilio.sensors.delivery import DeliveryTracker
+
+        try:
+            tracker = DeliveryTracker(self.message_sids, self.success_statuses, self.failure_statuses, self.states)
+            hook = TwilioHook(twilio_conn_id=self.twilio_conn_id)
+            await sync_to_async(lambda: hook.settings)()
+        except TwilioProviderError as err:
+            yield _error_event(err)
+            return
+        async with hook.async_client() as client:
+            while True:
+                try:
+                    await tracker.refresh_async(client)
+                except TwilioProviderError as err:
+                    if err.error_type not in TRANSIENT_ERROR_TYPES:
+                        yield _error_event(err)
+                        return
+                    self.log.warning("Fetching message status failed, trying again: %s", err)
+                if tracker.done:
+                    yield TriggerEvent({"status": "done", "states": tracker.result()})
+                    return
+                self.log.info("Waiting for delivery: %s", tracker.summary())
+                await asyncio.sleep(self.poll_interval)
