@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -23,7 +22,9 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     return api.error_response(exc)
 
 
-def create_app(state: EmulatorState) -> Starlette:
+def create_app(state: EmulatorState) -> TwilioApiMiddleware:
+    """The ASGI app; the middleware sits outside Starlette so it sees the server's own ``send``."""
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state.loop = asyncio.get_running_loop()
@@ -32,12 +33,11 @@ def create_app(state: EmulatorState) -> Starlette:
 
     app = Starlette(
         routes=[*api.ROUTES, *control.ROUTES],
-        middleware=[Middleware(TwilioApiMiddleware, state=state)],
         exception_handlers={ApiError: _api_error},
         lifespan=lifespan,
     )
     app.state.emulator = state
-    return app
+    return TwilioApiMiddleware(app, state)
 
 
 def run_config_kwargs() -> dict[str, Any]:

@@ -16,6 +16,8 @@ from airflow_provider_twilio.emulator.state import EmulatorState
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/2010-04-01/"
+WRITE_METHODS = frozenset({"POST", "DELETE"})
+"""Only writes commit something, so only they fail "before" or "after commit"."""
 DROP_CONNECTION = "twilio_emulator.drop_connection"
 """Scope key a route sets to have the connection closed instead of answered."""
 
@@ -102,7 +104,7 @@ class TwilioApiMiddleware:
             if credentials is None or not self.state.authenticates(*credentials):
                 await _send_error(send, unauthorized())
                 return
-            if faults.fails_before_commit():
+            if scope["method"] in WRITE_METHODS and faults.fails_before_commit():
                 await _send_error(send, internal_error())
                 return
             await self.app(scope, receive, send)

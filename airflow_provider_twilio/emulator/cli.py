@@ -1,0 +1,63 @@
+"""``python -m airflow_provider_twilio.emulator``: serve the emulator until interrupted.
+
+The connection URI goes to stdout (one line, for scripts); everything else to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_provider_twilio.emulator",
+        description="Run a local Twilio-compatible API server and print its Airflow connection URI.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (default: a free port)")
+    parser.add_argument("--account-sid", default=None, help="Account SID to accept (default: random AC...)")
+    parser.add_argument("--auth-token", default=None, help="auth token to accept (default: random)")
+    parser.add_argument("--status-delay", type=float, default=None, help="seconds between status steps (default: 0.05)")
+    args = parser.parse_args(argv)
+    if args.account_sid is not None and not (args.account_sid.startswith("AC") and len(args.account_sid) == 34):
+        parser.error(f"--account-sid {args.account_sid!r} is not an Account SID (AC followed by 32 hex digits)")
+    if args.port < 0 or args.port > 65535:
+        parser.error(f"--port {args.port} is not a TCP port (0 picks a free one)")
+    if args.status_delay is not None and args.status_delay < 0:
+        parser.error("--status-delay must be >= 0")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    import uvicorn
+
+    from airflow_provider_twilio.emulator.app import create_app, run_config_kwargs
+    from airflow_provider_twilio.emulator.server import TwilioEmulator, bind_socket
+
+    emulator = TwilioEmulator(args.host, args.port, account_sid=args.account_sid, auth_token=args.auth_token)
+    if args.status_delay is not None:
+        emulator.configure(status_delay=args.status_delay)
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as err:
+        print(f"Cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
+        return 1
+    emulator.port = sock.getsockname()[1]
+    print(emulator.connection_uri, flush=True)
+    print(
+        f"Twilio emulator at {emulator.base_url} (account {emulator.account_sid}); "
+        f"control endpoints under {emulator.base_url}/_emulator/. Ctrl-C stops it.",
+        file=sys.stderr,
+        flush=True,
+    )
+    server = uvicorn.Server(uvicorn.Config(create_app(emulator.state), **run_config_kwargs()))
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    return 0
