@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +15,10 @@ from airflow_provider_twilio.sending.batch import BatchOptions
 from airflow_provider_twilio.sending.core import SendOutcome, messages_resource, send_batch
 from airflow_provider_twilio.sending.results import common_error_type, summarize_failures
 from airflow_provider_twilio.sending.validation import validate_batch
+
+
+def _base_takes_context() -> bool:
+    return "context" in inspect.signature(BaseNotifier.__init__).parameters
 
 
 class TwilioSmsNotifier(BaseNotifier):
@@ -42,8 +47,15 @@ class TwilioSmsNotifier(BaseNotifier):
         self.messaging_service_sid = messaging_service_sid
         self.twilio_conn_id = twilio_conn_id
         self.max_concurrency = max_concurrency
-        # Airflow >= 3.1 passes the callback context as keyword arguments; older versions take none.
-        super().__init__(**kwargs)
+        # Airflow >= 3.1 passes the callback context to __init__; the 2.x base class takes no arguments.
+        context = kwargs.pop("context", None)
+        if kwargs:
+            raise TypeError(f"TwilioSmsNotifier got unexpected arguments: {', '.join(sorted(kwargs))}")
+        if _base_takes_context():
+            super().__init__(context=context)
+        else:
+            super().__init__()
+            self.context = context or {}
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
         rendering_template_errors(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from airflow_provider_twilio.exceptions import TwilioApiError, TwilioProviderError, classify_exception
+from airflow_provider_twilio.exceptions import AUTH_ERROR_TYPES, TwilioApiError, TwilioProviderError, classify_exception
 from airflow_provider_twilio.sending.batch import BatchOptions, BatchSender
+from airflow_provider_twilio.sending.pacing import RetryPolicy
 from airflow_provider_twilio.sending.reconcile import find_already_sent
 from airflow_provider_twilio.sending.results import from_message, is_failure
 from airflow_provider_twilio.sending.validation import ValidatedBatch
@@ -41,6 +44,7 @@ def send_batch(
     *,
     dedupe_since: datetime | None = None,
     log: logging.Logger | Any = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> SendOutcome:
     """Send ``batch``; with ``dedupe_since``, first skip recipients already sent this message since then.
 
@@ -51,28 +55,39 @@ def send_batch(
     recipients = list(batch.recipients)
     already: dict[str, Any] = {}
     if dedupe_since is not None:
-        try:
-            already = find_already_sent(messages, recipients, batch.request, dedupe_since)
-        except TwilioProviderError:
-            raise
-        except Exception as exc:
-            error = classify_exception(exc)
-            raise TwilioApiError(
-                f"Could not read the message log to skip recipients an earlier try already texted, so nothing "
-                f"was sent: {error.message}",
-                error_type=error.error_type,
-                code=error.code,
-                http_status=error.http_status,
-            ) from exc
+        already = _read_log_with_retries(
+            lambda: find_already_sent(messages, recipients, batch.request, dedupe_since), options.retry, sleep
+        )
         if already:
             log.info(
                 "%d of %d recipient(s) already got this message earlier in this run; not sending to them again",
                 len(already),
                 len(recipients),
             )
-    sender = BatchSender(messages, batch.request, options, log)
+    sender = BatchSender(messages, batch.request, options, log, sleep=sleep)
     sent = sender.run([to for to in recipients if to not in already])
     results = [from_message(to, already[to]) if to in already else sent[to] for to in recipients]
     if sender.auth_failure is not None:
         log.error("Twilio refused the credentials; stopped the batch: %s", sender.auth_failure.message)
     return SendOutcome(results=results, reconciled=len(already), auth_failure=sender.auth_failure)
+
+
+def _read_log_with_retries(
+    read: Callable[[], dict[str, Any]], policy: RetryPolicy, sleep: Callable[[float], None]
+) -> dict[str, Any]:
+    """Read the message log, retrying transient failures; give up loudly rather than send blindly."""
+    for attempt in range(policy.lookup_attempts):
+        try:
+            return read()
+        except Exception as exc:
+            error = classify_exception(exc)
+            if error.error_type in AUTH_ERROR_TYPES or attempt + 1 >= policy.lookup_attempts:
+                raise TwilioApiError(
+                    "Could not read the message log to skip recipients an earlier try already texted, so "
+                    f"nothing was sent: {error.message}",
+                    error_type=error.error_type,
+                    code=error.code,
+                    http_status=error.http_status,
+                ) from exc
+            sleep(policy.delay(attempt))
+    raise AssertionError("unreachable")  # pragma: no cover

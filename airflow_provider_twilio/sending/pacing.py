@@ -45,9 +45,9 @@ class RetryPolicy:
     ``lookup_attempts``: tries at reading the message log before calling a recipient's outcome unknown.
     """
 
-    throttle_retries: int = 8
-    resends: int = 3
-    lookup_attempts: int = 4
+    throttle_retries: int = 10
+    resends: int = 8
+    lookup_attempts: int = 10
     base_delay: float = 0.1
     max_delay: float = 5.0
 

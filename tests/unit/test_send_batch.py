@@ -246,10 +246,20 @@ def test_big_batches_reconcile_with_one_log_scan_that_stops_at_the_window():
 
 
 def test_reconcile_failure_sends_nothing():
-    fake = FakeMessages(failing_lookups=1)
+    fake = FakeMessages(failing_lookups=99)
+    options = BatchOptions(retry=RetryPolicy(lookup_attempts=3, base_delay=0))
     with pytest.raises(TwilioApiError, match="nothing was sent"):
-        send_batch(fake, make_batch(NUMBERS[:2]), dedupe_since=datetime.now(timezone.utc))
-    assert not fake.create_calls
+        send_batch(fake, make_batch(NUMBERS[:2]), options, dedupe_since=datetime.now(timezone.utc))
+    assert not fake.create_calls and len(fake.stream_calls) == 3
+
+
+def test_reconcile_retries_transient_log_failures():
+    fake = FakeMessages(failing_lookups=2)
+    earlier = fake.add(NUMBERS[0])
+    outcome = send_batch(
+        fake, make_batch(NUMBERS[:1]), BatchOptions(retry=FAST), dedupe_since=datetime.now(timezone.utc)
+    )
+    assert outcome.results[0]["sid"] == earlier.sid and not fake.create_calls
 
 
 def test_messaging_service_messages_match_on_service():
