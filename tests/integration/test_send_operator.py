@@ -1,0 +1,223 @@
+"""TwilioSendSmsOperator with the real SDK over HTTP against the emulator.
+
+These call ``execute`` with a small stand-in for the task context (``ti`` and ``dag_run``) so
+each case stays fast; test_send_dag.py runs the same operator under ``dag.test()``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from airflow_provider_twilio.exceptions import ErrorType, TwilioSendError
+from airflow_provider_twilio.operators.sms import CONSOLE_URL_XCOM_KEY, TwilioSendSmsOperator
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+SID_PREFIX = "SM"
+
+
+class TaskInstance:
+    def __init__(self, try_number: int = 1) -> None:
+        self.try_number = try_number
+        self.xcom: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcom[key] = value
+
+
+def context(try_number: int = 1, run_start: datetime | None = None) -> dict[str, Any]:
+    run_start = run_start or datetime.now(timezone.utc)
+    return {"ti": TaskInstance(try_number), "dag_run": SimpleNamespace(start_date=run_start)}
+
+
+def operator(**kwargs: Any) -> TwilioSendSmsOperator:
+    kwargs.setdefault("task_id", "send")
+    kwargs.setdefault("body", "Hello from Airflow")
+    return TwilioSendSmsOperator(**kwargs)
+
+
+def outbound(emulator: Any) -> list[dict[str, Any]]:
+    return [m for m in emulator.messages() if m["direction"] != "inbound"]
+
+
+def test_sends_to_each_recipient_once_and_returns_results_in_order(twilio_emulator: Any) -> None:
+    ctx = context()
+    results = operator(to="+15551230002; +15551230001, +15551230002").execute(ctx)
+
+    assert [r["to"] for r in results] == ["+15551230002", "+15551230001"]
+    stored = {m["sid"]: m for m in outbound(twilio_emulator)}
+    assert len(stored) == 2
+    for result in results:
+        message = stored[result["sid"]]
+        assert message["to"] == result["to"] and message["from"] == "+15005550006"
+        assert result["num_segments"] == 1 and result["error_type"] is None
+    assert ctx["ti"].xcom[CONSOLE_URL_XCOM_KEY].startswith("https://console.twilio.com/")
+    assert not [e for e in twilio_emulator.request_log() if e["method"] == "GET"]  # try 1 reads no log
+
+
+def test_rejections_are_named_and_returned_when_not_failing(twilio_emulator: Any) -> None:
+    to = ["+15551230001", "+15005550001", "+15005550002", "+15005550003", "+15005550004", "+15005550009"]
+    results = operator(to=to, fail_on_error=False).execute(context())
+
+    by_to = {r["to"]: r for r in results}
+    assert by_to["+15551230001"]["sid"].startswith(SID_PREFIX)
+    expected = {
+        "+15005550001": (21211, ErrorType.INVALID_TO_PHONE_NUMBER_ERROR),
+        "+15005550002": (21612, ErrorType.INVALID_TO_PHONE_NUMBER_ERROR),
+        "+15005550003": (21408, ErrorType.INVALID_REGION_TO_PHONE_NUMBER_ERROR),
+        "+15005550004": (21610, ErrorType.RECIPIENT_OPTED_OUT_ERROR),
+        "+15005550009": (21614, ErrorType.INVALID_TO_PHONE_NUMBER_ERROR),
+    }
+    for number, (code, kind) in expected.items():
+        assert (by_to[number]["error_code"], by_to[number]["error_type"]) == (code, kind.value)
+        assert by_to[number]["sid"] is None and by_to[number]["error_message"]
+
+
+def test_fail_on_error_sends_to_the_others_pushes_results_then_fails(twilio_emulator: Any) -> None:
+    ctx = context()
+    with pytest.raises(TwilioSendError) as info:
+        operator(to=["+15551230001", "+15005550004", "+15551230002"]).execute(ctx)
+
+    error = info.value
+    assert "1 of 3" in str(error) and "+15005550004" in str(error) and "RECIPIENT_OPTED_OUT_ERROR" in str(error)
+    assert error.error_type is ErrorType.RECIPIENT_OPTED_OUT_ERROR and error.code == 21610
+    assert ctx["ti"].xcom["return_value"] == error.results
+    assert sorted(m["to"] for m in outbound(twilio_emulator)) == ["+15551230001", "+15551230002"]
+
+
+@pytest.mark.parametrize(
+    ("sender", "code", "kind"),
+    [
+        ("+15005550001", 21212, ErrorType.INVALID_FROM_PHONE_NUMBER_ERROR),
+        ("+15005550007", 21606, ErrorType.INVALID_FROM_PHONE_NUMBER_ERROR),
+        ("+15005550008", 21611, ErrorType.QUEUE_FULL),
+    ],
+)
+def test_sender_errors(twilio_emulator: Any, sender: str, code: int, kind: ErrorType) -> None:
+    results = operator(to=["+15551230001", "+15551230002"], from_=sender, fail_on_error=False).execute(context())
+    assert {(r["error_code"], r["error_type"]) for r in results} == {(code, kind.value)}
+
+
+def test_authentication_failure_stops_the_batch(twilio_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    uri = twilio_emulator.connection_uri.replace(quote(twilio_emulator.auth_token, safe=""), "wrong-token")
+    monkeypatch.setenv("AIRFLOW_CONN_TWILIO_DEFAULT", uri)
+    recipients = [f"+1555123{i:04d}" for i in range(50)]
+
+    with pytest.raises(TwilioSendError) as info:
+        operator(to=recipients, max_concurrency=1).execute(context())
+
+    assert info.value.error_type is ErrorType.AUTHENTICATION_CONNECTION_ERROR
+    assert len(info.value.results) == 50
+    assert len([e for e in twilio_emulator.request_log() if e["method"] == "POST"]) == 1
+    assert twilio_emulator.auth_token not in str(info.value)
+
+
+def test_whatsapp_media_and_options_reach_twilio(twilio_emulator: Any) -> None:
+    results = operator(
+        to="whatsapp:+15551230001",
+        body="Your order shipped",
+        media_url=["https://example.com/label.png"],
+        status_callback="https://hooks.example.com/status",
+        validity_period=600,
+    ).execute(context())
+
+    message = next(m for m in outbound(twilio_emulator) if m["sid"] == results[0]["sid"])
+    assert message["to"] == "whatsapp:+15551230001" and message["from"] == "whatsapp:+15005550006"
+    assert message["num_media"] == "1"
+
+
+def test_invalid_input_sends_nothing(twilio_emulator: Any) -> None:
+    from airflow_provider_twilio.exceptions import TwilioInputError
+
+    with pytest.raises(TwilioInputError, match=r"to\[1\]: '\+1555'"):
+        operator(to=["+15551230001", "+1555"]).execute(context())
+    assert not twilio_emulator.request_log()
+
+
+def test_retry_skips_recipients_the_first_try_reached(twilio_emulator: Any) -> None:
+    run_start = datetime.now(timezone.utc)
+    first = operator(to=["+15551230001", "+15551230002"]).execute(context(1, run_start))
+    second = operator(to=["+15551230001", "+15551230002", "+15551230003"]).execute(context(2, run_start))
+
+    assert [m["to"] for m in outbound(twilio_emulator)].count("+15551230001") == 1
+    assert len(outbound(twilio_emulator)) == 3
+    assert [r["sid"] for r in second[:2]] == [r["sid"] for r in first]
+
+
+def test_retry_without_deduplicate_sends_again(twilio_emulator: Any) -> None:
+    run_start = datetime.now(timezone.utc)
+    operator(to="+15551230001").execute(context(1, run_start))
+    operator(to="+15551230001", deduplicate=False).execute(context(2, run_start))
+    assert len(outbound(twilio_emulator)) == 2
+
+
+FIRST_TRY = textwrap.dedent(
+    """
+    import sys
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    from airflow_provider_twilio.operators.sms import TwilioSendSmsOperator
+
+    class TaskInstance:
+        try_number = 1
+        def xcom_push(self, key, value):
+            pass
+
+    recipients = [f"+1555200{i:04d}" for i in range(int(sys.argv[1]))]
+    run = SimpleNamespace(start_date=datetime.fromisoformat(sys.argv[2]))
+    op = TwilioSendSmsOperator(task_id="send", to=recipients, body="Boil water notice", max_concurrency=4)
+    print("started", flush=True)
+    op.execute({"ti": TaskInstance(), "dag_run": run})
+    print("finished", flush=True)
+    """
+)
+
+
+def test_worker_killed_halfway_then_try_two_texts_nobody_twice(twilio_emulator: Any) -> None:
+    count = 400
+    recipients = [f"+1555200{i:04d}" for i in range(count)]
+    run_start = datetime.now(timezone.utc)
+    twilio_emulator.configure(latency=0.02)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    worker = subprocess.Popen(
+        [sys.executable, "-c", FIRST_TRY, str(count), run_start.isoformat()],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while len(outbound(twilio_emulator)) < count // 2:
+            assert worker.poll() is None, "the first try ended before it could be killed"
+            assert time.monotonic() < deadline, "the first try never got halfway"
+            time.sleep(0.01)
+        worker.send_signal(signal.SIGKILL)
+    finally:
+        worker.kill()
+        worker.wait()
+    assert worker.returncode == -signal.SIGKILL
+    time.sleep(0.2)  # requests in flight when the worker died still complete on the server
+    sent_by_first_try = len(outbound(twilio_emulator))
+    assert count // 2 <= sent_by_first_try < count
+
+    twilio_emulator.configure(latency=0)
+    results = operator(to=recipients, body="Boil water notice").execute(context(2, run_start))
+
+    messages = outbound(twilio_emulator)
+    assert sorted(m["to"] for m in messages) == recipients  # exactly one each
+    assert {r["to"]: r["sid"] for r in results} == {m["to"]: m["sid"] for m in messages}
