@@ -6,8 +6,10 @@ The connection URI goes to stdout (one line, for scripts); everything else to st
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -54,10 +56,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
     server = uvicorn.Server(uvicorn.Config(create_app(emulator.state), **run_config_kwargs()))
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the previous
+    # handler; being asked to stop is this command's normal end, so that handler does nothing.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _stop_requested)
     try:
         server.run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass
     finally:
         sock.close()
+    print("Twilio emulator stopped.", file=sys.stderr, flush=True)
     return 0
+
+
+def _stop_requested(signum: int, frame: FrameType | None) -> None:
+    """Nothing left to do: the server has already stopped."""

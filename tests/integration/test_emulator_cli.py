@@ -1,0 +1,147 @@
+"""The command line server and the ``/_emulator/`` control endpoints, from another process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.integration.test_emulator_core import DEFAULT_FROM, RECIPIENT
+from tests.integration.test_emulator_messages import wait_for
+
+pytestmark = pytest.mark.integration
+
+ACCOUNT_SID = "AC" + "5" * 32
+AUTH_TOKEN = "cli-token-0123456789"
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[str, str]]:
+    """(connection URI, base URL) of an emulator run with ``python -m``; stopped with SIGTERM."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_twilio.emulator",
+            "--account-sid",
+            ACCOUNT_SID,
+            "--auth-token",
+            AUTH_TOKEN,
+            "--status-delay",
+            "0.02",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        uri = process.stdout.readline().strip()
+        from airflow.models.connection import Connection
+
+        base_url = json.loads(Connection(conn_id="cli", uri=uri).extra)["base_url"]
+        yield uri, base_url
+    finally:
+        process.terminate()
+        assert process.wait(timeout=20) == 0
+
+
+def control(base_url: str, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+    data = json.dumps(payload).encode() if payload is not None else None
+    request = urllib.request.Request(
+        f"{base_url}/_emulator/{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        content = response.read()
+        return json.loads(content) if content else None
+
+
+def client_for(base_url: str) -> Any:
+    from twilio.rest import Client
+
+    client = Client(ACCOUNT_SID, AUTH_TOKEN)
+    client.api.base_url = base_url
+    return client
+
+
+def test_cli_prints_a_working_connection_uri(served: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.models.connection import Connection
+
+    from airflow_provider_twilio.hooks.twilio import TwilioHook
+
+    uri, base_url = served
+    connection = Connection(conn_id="cli", uri=uri)
+    assert (connection.login, connection.password) == (ACCOUNT_SID, AUTH_TOKEN)
+    assert json.loads(connection.extra)["default_from"] == DEFAULT_FROM
+    monkeypatch.setenv("AIRFLOW_CONN_TWILIO_CLI", uri)
+    ok, reason = TwilioHook("twilio_cli").test_connection()
+    assert ok, reason
+
+
+def test_control_endpoints(served: tuple[str, str]) -> None:
+    _, base_url = served
+    assert control(base_url, "POST", "reset") is None
+    client = client_for(base_url)
+
+    control(base_url, "POST", "auto_replies", {"to": RECIPIENT, "body": "YES 1", "delay": 0.02})
+    assert control(base_url, "GET", "auto_replies")["auto_replies"] == [
+        {"to": RECIPIENT, "body": "YES 1", "delay": 0.02}
+    ]
+    sent = client.messages.create(to=RECIPIENT, from_=DEFAULT_FROM, body="ok?")
+    assert wait_for(lambda: len(control(base_url, "GET", "messages")["messages"]) == 2)
+
+    injected = control(base_url, "POST", "inbound", {"from": "+15551230009", "to": DEFAULT_FROM, "body": "hello"})
+    assert injected["status"] == "received"
+    bodies = [m["body"] for m in control(base_url, "GET", "messages")["messages"]]
+    assert bodies == ["hello", "YES 1", "ok?"]
+    assert client.messages(sent.sid).fetch().body == "ok?"
+
+    settings = control(base_url, "POST", "configure", {"throttle": 1.0, "seed": 1})
+    assert settings["throttle"] == 1.0
+    from twilio.base.exceptions import TwilioRestException
+
+    with pytest.raises(TwilioRestException) as info:
+        client.messages.create(to=RECIPIENT, from_=DEFAULT_FROM, body="x")
+    assert info.value.code == 20429
+    control(base_url, "POST", "configure", {"throttle": 0})
+
+    log = control(base_url, "GET", "requests")["requests"]
+    assert [entry["status"] for entry in log][-2:] == [200, 429]
+    control(base_url, "DELETE", "requests")
+    assert control(base_url, "GET", "requests")["requests"] == []
+
+    key = control(base_url, "POST", "api_keys")
+    keyed = __import__("twilio.rest", fromlist=["Client"]).Client(key["sid"], key["secret"], ACCOUNT_SID)
+    keyed.api.base_url = base_url
+    assert keyed.api.v2010.accounts(ACCOUNT_SID).fetch().sid == ACCOUNT_SID
+
+    control(base_url, "POST", "reset")
+    assert control(base_url, "GET", "messages")["messages"] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "payload"),
+    [("configure", {"throttle": 2}), ("configure", {"colour": "red"}), ("inbound", {"from": "555", "body": "x"})],
+)
+def test_control_endpoints_reject_bad_input(served: tuple[str, str], path: str, payload: dict[str, Any]) -> None:
+    with pytest.raises(urllib.error.HTTPError) as info:
+        control(served[1], "POST", path, payload)
+    assert info.value.code == 400
+    assert "message" in json.loads(info.value.read())
+
+
+def test_cli_rejects_a_bad_account_sid() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "airflow_provider_twilio.emulator", "--account-sid", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--account-sid" in result.stderr
