@@ -69,7 +69,7 @@ def outbound(emulator: TwilioEmulator) -> list[dict[str, Any]]:
 
 def test_examples_import_without_errors(dagbag: Any) -> None:
     assert dagbag.import_errors == {}
-    assert EXAMPLE_IDS <= set(dagbag.dag_ids)
+    assert set(dagbag.dag_ids) >= EXAMPLE_IDS
     for dag_id in EXAMPLE_IDS:
         dag = dagbag.get_dag(dag_id)
         assert "example" in dag.tags
@@ -138,11 +138,13 @@ def test_approval_example(
     assert xcom(dag_run, "wait_for_reply", key="match_groups") == {"answer": answer, "code": code}
 
     conversation = [(m["from"], m["to"], m["body"]) for m in reversed(twilio_emulator.messages())]
-    assert conversation == [
+    assert conversation[:3] == [
         (DEFAULT_FROM, approver, "Reply YES 4821 to deploy 2.4.1 (or NO 4821 to stop it)."),
         (approver, DEFAULT_FROM, reply),
         (DEFAULT_FROM, approver, f"Got it: {answer} for {code}."),
     ]
+    # The simulated phone answers every text, so it may also have answered the confirmation.
+    assert conversation[3:] in ([], [(approver, DEFAULT_FROM, reply)])
     if branch == "deploy":
         assert xcom(dag_run, "deploy") == "2.4.1"
     else:
