@@ -61,7 +61,8 @@ def test_reply_gated_dag(
     emu = twilio_emulator
     emu.inject_inbound(from_=ANN, to=US, body="YES 1111 from before the run")
     next_second()
-    emu.add_auto_reply(to=ANN, body="YES 4821" + HOSTILE, delay=0.5)
+    # Slow enough that the sensor pokes (or is rescheduled) several times after its error reply.
+    emu.add_auto_reply(to=ANN, body="YES 4821" + HOSTILE, delay=2.0)
     out = tmp_path / "xcom.json"
     conf = {
         "emulator": emu.base_url,
@@ -89,3 +90,19 @@ def test_reply_gated_dag(
         f"Confirmed YES for 4821:{HOSTILE} (4821)",
     ]
     assert sent_to(emu, BOB) == []
+    if mode == "reschedule":
+        assert reschedules(dag_run, "wait") >= 2
+
+
+def reschedules(dag_run: Any, task_id: str) -> int:
+    from airflow.models.taskreschedule import TaskReschedule
+    from airflow.utils.session import create_session
+
+    ti = dag_run.get_task_instance(task_id)
+    with create_session() as session:
+        query = session.query(TaskReschedule)
+        if hasattr(TaskReschedule, "ti_id"):  # Airflow 3
+            query = query.filter(TaskReschedule.ti_id == ti.id)
+        else:
+            query = query.filter_by(dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id)
+        return int(query.count())
