@@ -14,7 +14,7 @@ from typing import Any
 
 from airflow_provider_twilio.exceptions import classify_exception
 from airflow_provider_twilio.inbound.matching import INBOUND, InboundMessage
-from airflow_provider_twilio.inbound.window import DATE_RESOLUTION, window_floor
+from airflow_provider_twilio.inbound.window import window_floor
 
 DEFAULT_PAGE_SIZE = 50
 # Messages listed a moment after newer ones (same or neighbouring second) are still picked up.
@@ -63,10 +63,10 @@ class InboxCursor:
         return self.lower_bound, self._rewind_to is not None
 
     def request(self) -> dict[str, Any]:
-        """Arguments for ``client.messages.page``; the date filter is widened by the API's resolution."""
+        """Arguments for ``client.messages.page``; ``DateSent>`` is inclusive, at one-second resolution."""
         kwargs: dict[str, Any] = {
             "to": self.to,
-            "date_sent_after": self.lower_bound - DATE_RESOLUTION,
+            "date_sent_after": self.lower_bound,
             "page_size": self.page_size,
         }
         if self.sender:
