@@ -40,6 +40,20 @@ def xcom(dag_run: Any, task_id: str) -> Any:
     return dag_run.get_task_instance(task_id).xcom_pull(task_ids=task_id)
 
 
+def console_link(dag: Any, dag_run: Any, task_id: str) -> str:
+    """The extra link as the UI would show it."""
+    from airflow import __version__
+
+    from airflow_provider_twilio.operators.sms import TwilioConsoleMessagesLink
+
+    ti = dag_run.get_task_instance(task_id)
+    link = TwilioConsoleMessagesLink()
+    if int(__version__.split(".")[0]) >= 3:
+        # Airflow 3 workers store every extra link in XCom when the task ends; the UI reads it there.
+        return ti.xcom_pull(task_ids=task_id, key=link.xcom_key)
+    return link.get_link(dag.get_task(task_id), ti_key=ti.key)
+
+
 def test_bulk_send_under_faults_sends_exactly_once_per_recipient(airflow_db: Path, twilio_emulator: Any) -> None:
     recipients = [f"+1415555{i:04d}" for i in range(1000)]
     dag = load_dag(airflow_db, "send_bulk_with_notifier")
@@ -69,6 +83,7 @@ def test_operator_and_success_notifier(airflow_db: Path, twilio_emulator: Any) -
     assert outbound["+15551230001"]["body"] == "Hello (send_bulk_with_notifier)"
     assert outbound["+15551230099"]["body"] == "send in send_bulk_with_notifier finished: 2 sent"
     assert outbound["+15551230099"]["from"] == "+15005550006"
+    assert console_link(dag, dag_run, "send") == "https://console.twilio.com/us1/monitor/logs/sms"
 
 
 def test_failure_notifier_texts_on_call(airflow_db: Path, twilio_emulator: Any) -> None:
