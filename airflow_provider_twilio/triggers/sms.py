@@ -94,18 +94,22 @@ class TwilioInboundSmsTrigger(BaseTrigger):
             while True:
                 kind, payload = await sub.queue.get()
                 if kind == "error":
+                    poller.unsubscribe(sub)
                     yield _error_event(payload)
                     return
                 result, replies = wait.evaluate(payload)
                 owed += replies
                 if result is not None:
                     self.log.info("Reply %s from %s matched", result["message"]["sid"], result["message"]["from"])
+                    # Leave before yielding: the triggerer may keep a finished generator around a while.
+                    poller.unsubscribe(sub)
                     yield TriggerEvent({"status": "match", "result": result})
                     return
                 if owed:
                     try:
                         owed = await self._answer(owed)
                     except TwilioProviderError as err:
+                        poller.unsubscribe(sub)
                         yield _error_event(err)
                         return
         finally:
