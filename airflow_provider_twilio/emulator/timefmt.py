@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import date, datetime, timezone
+from functools import lru_cache
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -13,7 +14,13 @@ def rfc2822(timestamp: float | None) -> str | None:
     """``Sat, 22 Nov 2026 14:20:00 +0000``, independent of the process locale."""
     if timestamp is None:
         return None
-    t = time.gmtime(int(timestamp))
+    return _format_second(int(timestamp))
+
+
+@lru_cache(maxsize=8192)
+def _format_second(second: int) -> str:
+    # Cached: messages created in the same second share their rendered dates.
+    t = time.gmtime(second)
     return (
         f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year} "
         f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"

@@ -75,7 +75,7 @@ def test_cli_prints_a_working_connection_uri(served: tuple[str, str], monkeypatc
 
     from airflow_provider_twilio.hooks.twilio import TwilioHook
 
-    uri, base_url = served
+    uri = served[0]
     connection = Connection(conn_id="cli", uri=uri)
     assert (connection.login, connection.password) == (ACCOUNT_SID, AUTH_TOKEN)
     assert json.loads(connection.extra)["default_from"] == DEFAULT_FROM
