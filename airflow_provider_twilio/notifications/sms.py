@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from airflow.providers.common.compat.notifier import BaseNotifier
 
@@ -55,7 +55,7 @@ class TwilioSmsNotifier(BaseNotifier):
             super().__init__(context=context)
         else:
             super().__init__()
-            self.context = context or {}
+            self.context = cast(Any, context or {})
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
         rendering_template_errors(
