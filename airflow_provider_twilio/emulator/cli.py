@@ -48,6 +48,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
         return 1
     emulator.port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(emulator.state), **run_config_kwargs()))
+
+    def stop_requested(signum: int, frame: FrameType | None) -> None:
+        # Before uvicorn installs its own handlers (or after it re-raises the signal it caught),
+        # a stop request only has to make the server exit; it is this command's normal end.
+        server.should_exit = True
+
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, stop_requested)
     print(emulator.connection_uri, flush=True)
     print(
         f"Twilio emulator at {emulator.base_url} (account {emulator.account_sid}); "
@@ -55,18 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         file=sys.stderr,
         flush=True,
     )
-    server = uvicorn.Server(uvicorn.Config(create_app(emulator.state), **run_config_kwargs()))
-    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the previous
-    # handler; being asked to stop is this command's normal end, so that handler does nothing.
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, _stop_requested)
     try:
         server.run(sockets=[sock])
     finally:
         sock.close()
     print("Twilio emulator stopped.", file=sys.stderr, flush=True)
     return 0
-
-
-def _stop_requested(signum: int, frame: FrameType | None) -> None:
-    """Nothing left to do: the server has already stopped."""

@@ -68,23 +68,35 @@ class TwilioApiMiddleware:
             "time": time.time(),
         }
 
+        logged = False
+
+        def log_once() -> None:
+            # Logged before the last byte goes out, so a client that has its answer finds it logged.
+            nonlocal logged
+            if not logged:
+                logged = True
+                state.log_request(record)
+
         async def logged_send(message: Message) -> None:
             if record.get("dropped"):
                 return
             if message["type"] == "http.response.start":
                 if scope.get(DROP_CONNECTION):
                     record["dropped"] = True
+                    log_once()
                     await _drop(send)
                     return
                 record["status"] = message["status"]
             elif message["type"] == "http.response.body":
                 record["response_bytes"] += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    log_once()
             await send(message)
 
         try:
             await self._handle(scope, receive, logged_send)
         finally:
-            state.log_request(record)
+            log_once()
 
     async def _handle(self, scope: Scope, receive: Any, send: Any) -> None:
         faults = self.state.faults

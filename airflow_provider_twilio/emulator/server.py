@@ -1,7 +1,8 @@
-"""``TwilioEmulator``: the emulator served by uvicorn on a background thread."""
+"""``TwilioEmulator``: the emulator served by uvicorn on a background thread (or in a child process)."""
 
 from __future__ import annotations
 
+import secrets
 import socket
 import threading
 import time
@@ -10,9 +11,12 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from airflow_provider_twilio.emulator import operations
+from airflow_provider_twilio.emulator.errors import ApiError
 from airflow_provider_twilio.emulator.faults import UNSET
 from airflow_provider_twilio.emulator.numbers import DEFAULT_FROM
+from airflow_provider_twilio.emulator.process import EmulatorProcess
 from airflow_provider_twilio.emulator.state import EmulatorState
+from airflow_provider_twilio.emulator.store import new_sid
 
 START_TIMEOUT = 15.0
 
@@ -22,6 +26,8 @@ class TwilioEmulator:
 
     ``with TwilioEmulator() as emu:`` serves on 127.0.0.1 at a free port until the block ends;
     point the SDK (or an Airflow connection, via ``emu.connection_uri``) at ``emu.base_url``.
+    ``separate_process=True`` serves from a child process instead, so the server's CPU does not
+    compete with the caller for the GIL (benchmarks); the Python API works the same either way.
     """
 
     def __init__(
@@ -31,10 +37,16 @@ class TwilioEmulator:
         *,
         account_sid: str | None = None,
         auth_token: str | None = None,
+        separate_process: bool = False,
     ) -> None:
         self.host = host
         self._requested_port = port
-        self.state = EmulatorState(account_sid=account_sid, auth_token=auth_token)
+        self.state = EmulatorState(
+            account_sid=account_sid or new_sid("AC"), auth_token=auth_token or secrets.token_hex(16)
+        )
+        self._process: EmulatorProcess | None = (
+            EmulatorProcess(host, port, self.state.account_sid, self.state.auth_token) if separate_process else None
+        )
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -42,8 +54,16 @@ class TwilioEmulator:
 
     # lifecycle
     def start(self) -> TwilioEmulator:
-        if self._thread is not None:
+        if self.port is not None:
             raise RuntimeError("This emulator is already running")
+        if self._process is not None:
+            self._process.start()
+            self.port = self._process.port
+            return self
+        self._start_thread()
+        return self
+
+    def _start_thread(self) -> None:
         import uvicorn
 
         from airflow_provider_twilio.emulator.app import create_app, run_config_kwargs
@@ -51,8 +71,7 @@ class TwilioEmulator:
         sock = bind_socket(self.host, self._requested_port)
         self._socket = sock
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(create_app(self.state), **run_config_kwargs())
-        server = uvicorn.Server(config)
+        server = uvicorn.Server(uvicorn.Config(create_app(self.state), **run_config_kwargs()))
         self._server = server
         failure: list[BaseException] = []
 
@@ -71,25 +90,23 @@ class TwilioEmulator:
                 self.stop()
                 raise RuntimeError(f"The Twilio emulator could not start: {reason}")
             time.sleep(0.005)
-        return self
 
     def stop(self) -> None:
+        if self._process is not None:
+            self._process.stop()
         server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.should_exit = True
-        thread.join(timeout=10)
-        if thread.is_alive():
-            server.force_exit = True
-            thread.join(timeout=5)
-        self._cleanup()
-
-    def _cleanup(self) -> None:
+        if server is not None and thread is not None:
+            server.should_exit = True
+            thread.join(timeout=10)
+            if thread.is_alive():
+                server.force_exit = True
+                thread.join(timeout=5)
         if self._socket is not None:
             self._socket.close()
         self._socket = None
         self._server = None
         self._thread = None
+        self.port = None
 
     def __enter__(self) -> TwilioEmulator:
         return self.start()
@@ -125,17 +142,28 @@ class TwilioEmulator:
 
     def create_api_key(self) -> tuple[str, str]:
         """A new API key (``SK...``, secret) that authenticates like the auth token."""
+        if self._process is not None:
+            key = self._process.call("POST", "api_keys")
+            return key["sid"], key["secret"]
         return self.state.create_api_key()
 
     # messages
     def inject_inbound(
         self, from_: str, to: str = DEFAULT_FROM, body: str = "", media_urls: tuple[str, ...] = ()
     ) -> dict[str, Any]:
-        """Receive a message, as if ``from_`` had texted ``to``; returns it as the API would."""
+        """Receive a message, as if ``from_`` had texted ``to``; returns it as the API would.
+
+        Raises ``ApiError`` (code 21211 or 21602) for an address that is not E.164 or an empty message.
+        """
+        if self._process is not None:
+            payload = {"from": from_, "to": to, "body": body, "media_urls": list(media_urls)}
+            return self._process.call("POST", "inbound", payload)  # type: ignore[no-any-return]
         return operations.inject_inbound(self.state, from_=from_, to=to, body=body, media_urls=media_urls)
 
     def messages(self) -> list[dict[str, Any]]:
         """Every stored message as the API returns it, newest first."""
+        if self._process is not None:
+            return self._process.call("GET", "messages")["messages"]  # type: ignore[no-any-return]
         return operations.messages(self.state)
 
     # behaviour
@@ -151,30 +179,52 @@ class TwilioEmulator:
         status_delay: float | None = None,
     ) -> None:
         """Change only the settings given (see docs/emulator.md); ``max_concurrent_requests=None`` lifts the limit."""
-        operations.configure(
-            self.state,
-            latency=latency,
-            fail_before_commit=fail_before_commit,
-            fail_after_commit=fail_after_commit,
-            throttle=throttle,
-            max_concurrent_requests=max_concurrent_requests,
-            seed=seed,
-            status_delay=status_delay,
-        )
+        settings: dict[str, Any] = {
+            "latency": latency,
+            "fail_before_commit": fail_before_commit,
+            "fail_after_commit": fail_after_commit,
+            "throttle": throttle,
+            "seed": seed,
+            "status_delay": status_delay,
+        }
+        settings = {name: value for name, value in settings.items() if value is not None}
+        if max_concurrent_requests is not UNSET:
+            settings["max_concurrent_requests"] = max_concurrent_requests
+        if self._process is not None:
+            try:
+                self._process.call("POST", "configure", settings)
+            except ApiError as err:
+                raise ValueError(err.message) from None
+            return
+        operations.configure(self.state, **settings)
 
     def add_auto_reply(self, to: str, body: str, delay: float = 1.0) -> None:
         """After each outbound message to ``to``, ``to`` replies ``body`` ``delay`` seconds after it is queued."""
+        if self._process is not None:
+            try:
+                self._process.call("POST", "auto_replies", {"to": to, "body": body, "delay": delay})
+            except ApiError as err:
+                raise ValueError(err.message) from None
+            return
         self.state.add_auto_reply(to=to, body=body, delay=delay)
 
     def reset(self) -> None:
         """Forget messages, calls, auto replies, faults and the request log; credentials stay."""
+        if self._process is not None:
+            self._process.call("POST", "reset")
+            return
         self.state.reset()
 
     def request_log(self) -> list[dict[str, Any]]:
         """The latest Twilio API requests (method, path, query, status, response_bytes, time), oldest first."""
+        if self._process is not None:
+            return self._process.call("GET", "requests")["requests"]  # type: ignore[no-any-return]
         return self.state.request_log()
 
     def clear_request_log(self) -> None:
+        if self._process is not None:
+            self._process.call("DELETE", "requests")
+            return
         self.state.clear_request_log()
 
 
