@@ -221,3 +221,26 @@ def test_worker_killed_halfway_then_try_two_texts_nobody_twice(twilio_emulator: 
     messages = outbound(twilio_emulator)
     assert sorted(m["to"] for m in messages) == recipients  # exactly one each
     assert {r["to"]: r["sid"] for r in results} == {m["to"]: m["sid"] for m in messages}
+
+
+def test_content_template_to_whatsapp(twilio_emulator: Any) -> None:
+    content_sid = "HX" + "0123456789abcdef" * 2
+    results = operator(
+        to="whatsapp:+15551230001", body=None, content_sid=content_sid, content_variables={"1": "Ana", "2": "9:30"}
+    ).execute(context())
+    message = next(m for m in outbound(twilio_emulator) if m["sid"] == results[0]["sid"])
+    assert message["to"] == "whatsapp:+15551230001"
+
+
+def test_dropped_connection_after_commit_is_recovered_from_the_log(twilio_emulator: Any) -> None:
+    """Every create commits and then the connection drops: each SID must come from the message log."""
+    twilio_emulator.configure(fail_after_commit=1.0)
+    recipients = [f"+1555123{i:04d}" for i in range(5)]
+    results = operator(to=recipients).execute(context())
+    twilio_emulator.configure(fail_after_commit=0)
+
+    messages = outbound(twilio_emulator)
+    assert sorted(m["to"] for m in messages) == recipients
+    assert {r["to"]: r["sid"] for r in results} == {m["to"]: m["sid"] for m in messages}
+    posts = [e for e in twilio_emulator.request_log() if e["method"] == "POST"]
+    assert len(posts) == 5 and all(e.get("dropped") or e["status"] >= 500 for e in posts)
