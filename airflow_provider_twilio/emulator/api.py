@@ -73,12 +73,17 @@ async def create_message(request: Request) -> Response:
     outbound = OutboundRequest(await _form(request), account_sid=state.account_sid, status_delay=state.status_delay)
     message = state.store.add(outbound.build)
     after_accept(state, message)
+    return _answer_created(request, state, message.render(message.created_at, initial=True))
+
+
+def _answer_created(request: Request, state: EmulatorState, resource: dict[str, Any]) -> Response:
+    """``201``, unless ``fail_after_commit`` turns it into a 500 or a dropped connection."""
     fault = state.faults.fails_after_commit()
     if fault == "500":
         raise internal_error()
     if fault == "drop":
         request.scope[DROP_CONNECTION] = True
-    return JSONResponse(message.render(message.created_at, initial=True), status_code=201)
+    return JSONResponse(resource, status_code=201)
 
 
 def _message(request: Request) -> tuple[EmulatorState, Message]:
@@ -230,7 +235,7 @@ async def create_call(request: Request) -> Response:
     call = _call_resource(state, to, from_)
     with state.lock:
         state.calls[call["sid"]] = call
-    return JSONResponse(call, status_code=201)
+    return _answer_created(request, state, call)
 
 
 def _call_resource(state: EmulatorState, to: str, from_: str) -> dict[str, Any]:

@@ -375,3 +375,29 @@ def test_a_non_conforming_message_fails_the_schema_check() -> None:
     message_schema = {"$ref": "#/components/schemas/api.v2010.account.message"}
     with pytest.raises(ValidationError):
         validator(message_schema).validate({"sid": "XX123", "status": "queued"})
+
+
+# volume
+
+
+def test_lists_with_100000_stored_messages(fresh: TwilioEmulator) -> None:
+    from airflow_provider_twilio.emulator.messages import build_inbound
+
+    store = fresh.state.store
+    for i in range(100_000):
+        sender = f"+1555{i % 1000:07d}"
+        store.add(
+            lambda seq, created_at, sender=sender, i=i: build_inbound(
+                seq, created_at, account_sid=fresh.account_sid, from_=sender, to=DEFAULT_FROM, body=f"m{i}"
+            )
+        )
+    client = sdk_client(fresh)
+    newest = client.messages.list(limit=3, page_size=3)
+    assert [m.body for m in newest] == ["m99999", "m99998", "m99997"]
+    one_sender = [m.body for m in client.messages.stream(from_="+15550000007", page_size=40)]
+    assert one_sender == [f"m{i}" for i in range(99_007, -1, -1000)]
+    fresh.clear_request_log()
+    page = client.messages.page(from_="+15550000007", to=DEFAULT_FROM, page_size=1000)
+    assert len(list(page)) == 100
+    assert page._payload["next_page_uri"] is None
+    assert len(fresh.request_log()) == 1
