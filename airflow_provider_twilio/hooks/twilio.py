@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cached_property
@@ -33,6 +34,8 @@ class TwilioHook(BaseHook):
         super().__init__(**kwargs)
         self.twilio_conn_id = twilio_conn_id
         self._client: Client | None = None
+        # The sender's worker threads share one hook; they must share one client (and its pool) too.
+        self._client_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<TwilioHook conn_id={self.twilio_conn_id!r}>"
@@ -48,9 +51,11 @@ class TwilioHook(BaseHook):
     def get_conn(self) -> Client:
         """A synchronous SDK client, built once per hook."""
         if self._client is None:
-            from airflow_provider_twilio.hooks._http import build_sync_http_client
+            with self._client_lock:
+                if self._client is None:
+                    from airflow_provider_twilio.hooks._http import build_sync_http_client
 
-            self._client = self._build_client(build_sync_http_client(self.settings.timeout))
+                    self._client = self._build_client(build_sync_http_client(self.settings.timeout))
         return self._client
 
     def get_async_conn(self) -> Client:

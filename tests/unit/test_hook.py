@@ -340,3 +340,21 @@ def test_token_never_appears_in_logs_messages_or_reprs(
     output = capsys.readouterr()
     for text in [*seen, caplog.text, output.out, output.err]:
         assert TOKEN not in text
+
+
+def test_threads_share_one_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    set_connection(monkeypatch, "threaded")
+    hook = TwilioHook("threaded")
+    hook.settings  # noqa: B018 - read the connection once, as the sender does before fanning out
+    build = TwilioHook._build_client
+
+    def slow_build(self: TwilioHook, http_client: Any) -> Any:
+        time.sleep(0.2)  # widen the window in which unsynchronised threads would each build a client
+        return build(self, http_client)
+
+    monkeypatch.setattr(TwilioHook, "_build_client", slow_build)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        clients = list(pool.map(lambda _: hook.get_conn(), range(32)))
+    assert len({id(client) for client in clients}) == 1
