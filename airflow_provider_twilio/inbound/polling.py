@@ -16,9 +16,9 @@ from airflow_provider_twilio.exceptions import classify_exception
 from airflow_provider_twilio.inbound.matching import INBOUND, InboundMessage
 from airflow_provider_twilio.inbound.window import window_floor
 
-DEFAULT_PAGE_SIZE = 50
+DEFAULT_PAGE_SIZE = 200
 # Messages listed a moment after newer ones (same or neighbouring second) are still picked up.
-DEFAULT_OVERLAP = timedelta(seconds=2)
+DEFAULT_OVERLAP = timedelta(seconds=1)
 
 
 class InboxCursor:

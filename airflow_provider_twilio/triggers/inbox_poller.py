@@ -98,12 +98,15 @@ class InboxPoller:
             # Reading the connection may block (secrets backends, the triggerer's supervisor): off the loop.
             await sync_to_async(lambda: hook.settings)()
             async with hook.async_client() as client:
+                loop = asyncio.get_running_loop()
                 while self.subscribers:
                     self._wake.clear()
+                    # A fixed cadence: the time a poll takes does not stretch the interval.
+                    due = loop.time() + self.interval
                     if not await self._poll_once(client):
                         return
                     with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+                        await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, due - loop.time()))
         except TwilioProviderError as err:
             self._fail(err)
         except asyncio.CancelledError:
