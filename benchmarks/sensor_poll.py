@@ -231,9 +231,8 @@ def main() -> int:
         one = asyncio.run(waiting_triggers(emu, 1, measure_memory=False))
         many = asyncio.run(waiting_triggers(emu, TRIGGERS, measure_memory=True))
         limit = INTERVAL + 1.0
-        print(
-            f"  list requests per interval: 1 trigger {one['per_interval']:g}, {TRIGGERS} triggers {many['per_interval']:g}"
-        )
+        single, shared = one["per_interval"], many["per_interval"]
+        print(f"  list requests per interval: 1 trigger {single:g}, {TRIGGERS} triggers {shared:g}")
         print(f"  memory per waiting trigger: {many['memory'] / 1024:.1f} KiB")
         print(f"  reply-to-event latency: p50 {many['p50']:.3f} s, p99 {many['p99']:.3f} s (target <= {limit:g} s)")
         rows += [
