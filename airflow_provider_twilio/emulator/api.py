@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import time
-from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from airflow_provider_twilio.emulator import numbers
-from airflow_provider_twilio.emulator.errors import ApiError, bad_request, internal_error, not_found
+from airflow_provider_twilio.emulator import calls
+from airflow_provider_twilio.emulator.errors import bad_request, not_found
+from airflow_provider_twilio.emulator.handlers import account_of, answer_created, read_form
 from airflow_provider_twilio.emulator.lifecycle import after_accept
-from airflow_provider_twilio.emulator.messages import Form, OutboundRequest
-from airflow_provider_twilio.emulator.middleware import DROP_CONNECTION
+from airflow_provider_twilio.emulator.messages import OutboundRequest
 from airflow_provider_twilio.emulator.state import EmulatorState
-from airflow_provider_twilio.emulator.store import API_VERSION, FINAL_STATUSES, DateFilter, Message, Step, new_sid
+from airflow_provider_twilio.emulator.store import API_VERSION, FINAL_STATUSES, DateFilter, Message, Step
 from airflow_provider_twilio.emulator.timefmt import parse_filter_date, rfc2822
 
 DEFAULT_PAGE_SIZE = 50
@@ -24,29 +23,8 @@ MAX_PAGE_SIZE = 1000
 _PAGE_TOKEN_PREFIX = "PASM"
 
 
-def _state(request: Request) -> EmulatorState:
-    return request.app.state.emulator  # type: ignore[no-any-return]
-
-
-def error_response(error: ApiError) -> JSONResponse:
-    headers = {"WWW-Authenticate": 'Basic realm="Twilio API"'} if error.status == 401 else None
-    return JSONResponse(error.body(), status_code=error.status, headers=headers)
-
-
-def _account(request: Request) -> EmulatorState:
-    state = _state(request)
-    if request.path_params["account_sid"] != state.account_sid:
-        raise not_found(request.url.path)
-    return state
-
-
-async def _form(request: Request) -> Form:
-    body = await request.body()
-    return Form(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-
-
 async def fetch_account(request: Request) -> Response:
-    state = _account(request)
+    state = account_of(request)
     uri = f"/{API_VERSION}/Accounts/{state.account_sid}"
     created = rfc2822(state.created_at)
     return JSONResponse(
@@ -69,25 +47,15 @@ async def fetch_account(request: Request) -> Response:
 
 
 async def create_message(request: Request) -> Response:
-    state = _account(request)
-    outbound = OutboundRequest(await _form(request), account_sid=state.account_sid, status_delay=state.status_delay)
+    state = account_of(request)
+    outbound = OutboundRequest(await read_form(request), account_sid=state.account_sid, status_delay=state.status_delay)
     message = state.store.add(outbound.build)
     after_accept(state, message)
-    return _answer_created(request, state, message.render(message.created_at, initial=True))
-
-
-def _answer_created(request: Request, state: EmulatorState, resource: dict[str, Any]) -> Response:
-    """``201``, unless ``fail_after_commit`` turns it into a 500 or a dropped connection."""
-    fault = state.faults.fails_after_commit()
-    if fault == "500":
-        raise internal_error()
-    if fault == "drop":
-        request.scope[DROP_CONNECTION] = True
-    return JSONResponse(resource, status_code=201)
+    return answer_created(request, state, message.render(message.created_at, initial=True))
 
 
 def _message(request: Request) -> tuple[EmulatorState, Message]:
-    state = _account(request)
+    state = account_of(request)
     message = state.store.get(request.path_params["sid"])
     if message is None:
         raise not_found(request.url.path)
@@ -101,7 +69,7 @@ async def fetch_message(request: Request) -> Response:
 
 async def update_message(request: Request) -> Response:
     state, message = _message(request)
-    form = await _form(request)
+    form = await read_form(request)
     now = time.time()
     status = form.get("Status")
     if status is not None:
@@ -174,7 +142,7 @@ def _date_filters(params: dict[str, str]) -> tuple[DateFilter, ...]:
 
 
 async def list_messages(request: Request) -> Response:
-    state = _account(request)
+    state = account_of(request)
     params = dict(request.query_params)
     page_size = _page_size(params.get("PageSize"))
     before_seq = _page_token(params.get("PageToken"))
@@ -219,78 +187,6 @@ async def list_messages(request: Request) -> Response:
     )
 
 
-async def create_call(request: Request) -> Response:
-    state = _account(request)
-    form = await _form(request)
-    to = (form.get("To") or "").strip()
-    from_ = (form.get("From") or "").strip()
-    if not to:
-        raise bad_request(21201, "No 'To' number is specified")
-    if not from_:
-        raise bad_request(21213, "No 'From' number is specified")
-    if not (form.get("Url") or form.get("Twiml") or form.get("ApplicationSid")):
-        raise bad_request(21205, "A 'Url', 'Twiml' or 'ApplicationSid' is required")
-    numbers.check_to(to)
-    numbers.check_from(from_)
-    call = _call_resource(state, to, from_)
-    with state.lock:
-        state.calls[call["sid"]] = call
-    return _answer_created(request, state, call)
-
-
-def _call_resource(state: EmulatorState, to: str, from_: str) -> dict[str, Any]:
-    sid = new_sid("CA")
-    uri = f"/{API_VERSION}/Accounts/{state.account_sid}/Calls/{sid}"
-    now = rfc2822(time.time())
-    return {
-        "sid": sid,
-        "date_created": now,
-        "date_updated": now,
-        "parent_call_sid": None,
-        "account_sid": state.account_sid,
-        "to": to,
-        "to_formatted": to,
-        "from": from_,
-        "from_formatted": from_,
-        "phone_number_sid": new_sid("PN"),
-        "status": "queued",
-        "start_time": None,
-        "end_time": None,
-        "duration": None,
-        "price": None,
-        "price_unit": "USD",
-        "direction": "outbound-api",
-        "answered_by": None,
-        "api_version": API_VERSION,
-        "forwarded_from": None,
-        "group_sid": None,
-        "caller_name": None,
-        "queue_time": "0",
-        "trunk_sid": None,
-        "uri": uri + ".json",
-        "subresource_uris": {
-            "notifications": uri + "/Notifications.json",
-            "recordings": uri + "/Recordings.json",
-            "payments": uri + "/Payments.json",
-            "events": uri + "/Events.json",
-            "siprec": uri + "/Siprec.json",
-            "streams": uri + "/Streams.json",
-            "transcriptions": uri + "/Transcriptions.json",
-            "user_defined_message_subscriptions": uri + "/UserDefinedMessageSubscriptions.json",
-            "user_defined_messages": uri + "/UserDefinedMessages.json",
-        },
-    }
-
-
-async def fetch_call(request: Request) -> Response:
-    state = _account(request)
-    with state.lock:
-        call = state.calls.get(request.path_params["sid"])
-    if call is None:
-        raise not_found(request.url.path)
-    return JSONResponse(call)
-
-
 async def unknown(request: Request) -> Response:
     raise not_found(request.url.path)
 
@@ -304,7 +200,7 @@ ROUTES = [
     Route(_ACCOUNT + "/Messages/{sid}.json", fetch_message, methods=["GET"]),
     Route(_ACCOUNT + "/Messages/{sid}.json", update_message, methods=["POST"]),
     Route(_ACCOUNT + "/Messages/{sid}.json", delete_message, methods=["DELETE"]),
-    Route(_ACCOUNT + "/Calls.json", create_call, methods=["POST"]),
-    Route(_ACCOUNT + "/Calls/{sid}.json", fetch_call, methods=["GET"]),
+    Route(_ACCOUNT + "/Calls.json", calls.create_call, methods=["POST"]),
+    Route(_ACCOUNT + "/Calls/{sid}.json", calls.fetch_call, methods=["GET"]),
     Route("/2010-04-01/{rest:path}", unknown, methods=["GET", "POST", "DELETE", "PUT"]),
 ]

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
-from airflow_provider_twilio.emulator import api, control
+from airflow_provider_twilio.emulator import api, control, handlers
 from airflow_provider_twilio.emulator.errors import ApiError
 from airflow_provider_twilio.emulator.middleware import TwilioApiMiddleware
 from airflow_provider_twilio.emulator.state import EmulatorState
@@ -19,7 +19,7 @@ from airflow_provider_twilio.emulator.state import EmulatorState
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return api.error_response(exc)
+    return handlers.error_response(exc)
 
 
 def create_app(state: EmulatorState) -> TwilioApiMiddleware:

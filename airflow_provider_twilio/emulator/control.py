@@ -14,11 +14,7 @@ from starlette.routing import Route
 
 from airflow_provider_twilio.emulator import operations
 from airflow_provider_twilio.emulator.errors import ApiError
-from airflow_provider_twilio.emulator.state import EmulatorState
-
-
-def _state(request: Request) -> EmulatorState:
-    return request.app.state.emulator  # type: ignore[no-any-return]
+from airflow_provider_twilio.emulator.handlers import state_of
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -42,7 +38,7 @@ async def inbound(request: Request) -> Response:
     data = await _json(request)
     try:
         message = operations.inject_inbound(
-            _state(request),
+            state_of(request),
             from_=str(data.get("from") or data.get("from_") or ""),
             to=str(data.get("to") or ""),
             body=str(data.get("body") or ""),
@@ -54,26 +50,28 @@ async def inbound(request: Request) -> Response:
 
 
 async def messages(request: Request) -> Response:
-    return JSONResponse({"messages": operations.messages(_state(request))})
+    return JSONResponse({"messages": operations.messages(state_of(request))})
 
 
 async def configure(request: Request) -> Response:
     data = await _json(request)
     try:
-        operations.configure(_state(request), **data)
+        operations.configure(state_of(request), **data)
     except (TypeError, ValueError) as err:
         raise _bad(err) from None
-    return JSONResponse(operations.settings(_state(request)))
+    return JSONResponse(operations.settings(state_of(request)))
 
 
 async def get_settings(request: Request) -> Response:
-    return JSONResponse(operations.settings(_state(request)))
+    return JSONResponse(operations.settings(state_of(request)))
 
 
 async def add_auto_reply(request: Request) -> Response:
     data = await _json(request)
     try:
-        _state(request).add_auto_reply(to=str(data["to"]), body=str(data["body"]), delay=float(data.get("delay", 1.0)))
+        state_of(request).add_auto_reply(
+            to=str(data["to"]), body=str(data["body"]), delay=float(data.get("delay", 1.0))
+        )
     except KeyError as err:
         raise ApiError(400, 20001, f"Missing field {err.args[0]!r}") from None
     except (TypeError, ValueError) as err:
@@ -82,7 +80,7 @@ async def add_auto_reply(request: Request) -> Response:
 
 
 def _auto_replies(request: Request) -> dict[str, Any]:
-    rules = _state(request).auto_replies()
+    rules = state_of(request).auto_replies()
     return {"auto_replies": [{"to": r.to, "body": r.body, "delay": r.delay} for r in rules]}
 
 
@@ -91,21 +89,21 @@ async def list_auto_replies(request: Request) -> Response:
 
 
 async def reset(request: Request) -> Response:
-    _state(request).reset()
+    state_of(request).reset()
     return Response(status_code=204)
 
 
 async def requests(request: Request) -> Response:
-    return JSONResponse({"requests": _state(request).request_log()})
+    return JSONResponse({"requests": state_of(request).request_log()})
 
 
 async def clear_requests(request: Request) -> Response:
-    _state(request).clear_request_log()
+    state_of(request).clear_request_log()
     return Response(status_code=204)
 
 
 async def create_api_key(request: Request) -> Response:
-    sid, secret = _state(request).create_api_key()
+    sid, secret = state_of(request).create_api_key()
     return JSONResponse({"sid": sid, "secret": secret}, status_code=201)
 
 

@@ -17,12 +17,11 @@ def after_accept(state: EmulatorState, message: Message) -> None:
     if message.status_callback:
         for step in message.timeline[1:]:
             state.call_later(step.at - now, _callback(state, message, step))
+    if message.timeline[-1].status != "delivered":
+        return  # a handset that never got the message does not answer it
+    queued_at = next(step.at for step in message.timeline if step.status == "queued")
     for rule in state.auto_replies_for(message.to):
-        start = message.timeline[0].at
-        for step in message.timeline:
-            if step.status == "queued":
-                start = step.at
-        state.call_later(start - now + rule.delay, _reply(state, message, rule.body))
+        state.call_later(queued_at - now + rule.delay, _reply(state, message, rule.body))
 
 
 def _callback(state: EmulatorState, message: Message, step: Step) -> Any:

@@ -177,3 +177,13 @@ def test_hook_with_api_key(twilio_emulator: TwilioEmulator, monkeypatch: pytest.
     monkeypatch.setenv("AIRFLOW_CONN_TWILIO_KEY", json.dumps(connection))
     ok, reason = TwilioHook("twilio_key").test_connection()
     assert ok, reason
+
+
+def test_no_auto_reply_from_a_handset_that_never_got_the_message(fresh: TwilioEmulator) -> None:
+    fresh.add_auto_reply(to="+15005550010", body="never", delay=0.01)
+    fresh.add_auto_reply(to=RECIPIENT, body="marker", delay=0.2)
+    client = sdk_client(fresh)
+    client.messages.create(to="+15005550010", from_=DEFAULT_FROM, body="x")
+    client.messages.create(to=RECIPIENT, from_=DEFAULT_FROM, body="x")
+    assert wait_for(lambda: any(m["body"] == "marker" for m in fresh.messages()))
+    assert not any(m["body"] == "never" for m in fresh.messages())

@@ -1,0 +1,45 @@
+"""Helpers shared by the API routes: the account check, form parsing and Twilio-style answers."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from airflow_provider_twilio.emulator.errors import ApiError, internal_error, not_found
+from airflow_provider_twilio.emulator.messages import Form
+from airflow_provider_twilio.emulator.middleware import DROP_CONNECTION
+from airflow_provider_twilio.emulator.state import EmulatorState
+
+
+def state_of(request: Request) -> EmulatorState:
+    return request.app.state.emulator  # type: ignore[no-any-return]
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Basic realm="Twilio API"'} if error.status == 401 else None
+    return JSONResponse(error.body(), status_code=error.status, headers=headers)
+
+
+def account_of(request: Request) -> EmulatorState:
+    state = state_of(request)
+    if request.path_params["account_sid"] != state.account_sid:
+        raise not_found(request.url.path)
+    return state
+
+
+async def read_form(request: Request) -> Form:
+    body = await request.body()
+    return Form(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+
+
+def answer_created(request: Request, state: EmulatorState, resource: dict[str, Any]) -> Response:
+    """``201``, unless ``fail_after_commit`` turns it into a 500 or a dropped connection."""
+    fault = state.faults.fails_after_commit()
+    if fault == "500":
+        raise internal_error()
+    if fault == "drop":
+        request.scope[DROP_CONNECTION] = True
+    return JSONResponse(resource, status_code=201)
