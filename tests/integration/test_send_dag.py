@@ -3,6 +3,7 @@ against the emulator, including the "never twice" bulk run under injected faults
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +106,68 @@ def test_failure_notifier_texts_on_call(airflow_db: Path, twilio_emulator: Any) 
     ]
     alerts = [m for m in twilio_emulator.messages() if m["to"] == "+15551230098"]
     assert [m["body"] for m in alerts] == ["ALERT: send_to_bad_number in send_failure_alert failed"]
+
+
+FIRST_TRY = """
+import json, sys
+from airflow.models import DagBag
+
+dag = DagBag(dag_folder=sys.argv[1]).get_dag("send_bulk_with_notifier")
+dag.test(run_conf=json.loads(sys.argv[2]))
+"""
+
+
+def test_worker_killed_halfway_then_try_two_texts_nobody_twice(airflow_db: Path, twilio_emulator: Any) -> None:
+    """Try 1 runs under ``dag.test()`` in a real process, SIGKILLed once half the messages exist; try 2
+    runs the task again for that same DAG run (its start date read back from the metadata DB)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from types import SimpleNamespace
+
+    from airflow.models import DagRun
+
+    from airflow_provider_twilio.operators.sms import TwilioSendSmsOperator
+
+    count = 400
+    recipients = [f"+1555200{i:04d}" for i in range(count)]
+    conf = {"recipients": recipients, "body": "Boil water notice"}
+    body = "Boil water notice (send_bulk_with_notifier)"
+    twilio_emulator.configure(latency=0.05)
+
+    def sent() -> list[dict[str, Any]]:
+        return [m for m in twilio_emulator.messages() if m["body"] == body]
+
+    worker = subprocess.Popen(
+        [sys.executable, "-c", FIRST_TRY, str(DAGS / "send_bulk_with_notifier.py"), json.dumps(conf)],
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while len(sent()) < count // 2:
+            assert worker.poll() is None, "try 1 ended before it could be killed"
+            assert time.monotonic() < deadline, "try 1 never got halfway"
+            time.sleep(0.01)
+        worker.send_signal(signal.SIGKILL)
+    finally:
+        worker.kill()
+        worker.wait()
+    assert worker.returncode == -signal.SIGKILL
+    time.sleep(0.3)  # requests in flight when the worker died still complete on the server
+    assert count // 2 <= len(sent()) < count
+
+    runs = DagRun.find(dag_id="send_bulk_with_notifier")
+    dag_run = max(runs, key=lambda run: run.start_date)
+    first_try = dag_run.get_task_instance("send")
+    assert str(getattr(first_try.state, "value", first_try.state)) != "success"  # the worker died mid-task
+    ti = SimpleNamespace(try_number=(first_try.try_number or 1) + 1, xcom_push=lambda key, value: None)
+    twilio_emulator.configure(latency=0)
+    results = TwilioSendSmsOperator(task_id="send", to=recipients, body=body).execute({"ti": ti, "dag_run": dag_run})
+
+    messages = sent()
+    assert sorted(m["to"] for m in messages) == recipients  # exactly one each
+    assert {r["to"]: r["sid"] for r in results} == {m["to"]: m["sid"] for m in messages}

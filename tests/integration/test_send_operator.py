@@ -1,19 +1,13 @@
 """TwilioSendSmsOperator with the real SDK over HTTP against the emulator.
 
 These call ``execute`` with a small stand-in for the task context (``ti`` and ``dag_run``) so
-each case stays fast; test_send_dag.py runs the same operator under ``dag.test()``.
+each case stays fast; test_send_dag.py runs the same operator under ``dag.test()``, including the
+worker killed halfway and the retried try.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 from datetime import datetime, timezone
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
@@ -25,7 +19,6 @@ from airflow_provider_twilio.operators.sms import CONSOLE_URL_XCOM_KEY, TwilioSe
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
 SID_PREFIX = "SM"
 
 
@@ -162,65 +155,6 @@ def test_retry_without_deduplicate_sends_again(twilio_emulator: Any) -> None:
     operator(to="+15551230001").execute(context(1, run_start))
     operator(to="+15551230001", deduplicate=False).execute(context(2, run_start))
     assert len(outbound(twilio_emulator)) == 2
-
-
-FIRST_TRY = textwrap.dedent(
-    """
-    import sys
-    from datetime import datetime
-    from types import SimpleNamespace
-
-    from airflow_provider_twilio.operators.sms import TwilioSendSmsOperator
-
-    class TaskInstance:
-        try_number = 1
-        def xcom_push(self, key, value):
-            pass
-
-    recipients = [f"+1555200{i:04d}" for i in range(int(sys.argv[1]))]
-    run = SimpleNamespace(start_date=datetime.fromisoformat(sys.argv[2]))
-    op = TwilioSendSmsOperator(task_id="send", to=recipients, body="Boil water notice", max_concurrency=4)
-    print("started", flush=True)
-    op.execute({"ti": TaskInstance(), "dag_run": run})
-    print("finished", flush=True)
-    """
-)
-
-
-def test_worker_killed_halfway_then_try_two_texts_nobody_twice(twilio_emulator: Any) -> None:
-    count = 400
-    recipients = [f"+1555200{i:04d}" for i in range(count)]
-    run_start = datetime.now(timezone.utc)
-    twilio_emulator.configure(latency=0.02)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    worker = subprocess.Popen(
-        [sys.executable, "-c", FIRST_TRY, str(count), run_start.isoformat()],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while len(outbound(twilio_emulator)) < count // 2:
-            assert worker.poll() is None, "the first try ended before it could be killed"
-            assert time.monotonic() < deadline, "the first try never got halfway"
-            time.sleep(0.01)
-        worker.send_signal(signal.SIGKILL)
-    finally:
-        worker.kill()
-        worker.wait()
-    assert worker.returncode == -signal.SIGKILL
-    time.sleep(0.2)  # requests in flight when the worker died still complete on the server
-    sent_by_first_try = len(outbound(twilio_emulator))
-    assert count // 2 <= sent_by_first_try < count
-
-    twilio_emulator.configure(latency=0)
-    results = operator(to=recipients, body="Boil water notice").execute(context(2, run_start))
-
-    messages = outbound(twilio_emulator)
-    assert sorted(m["to"] for m in messages) == recipients  # exactly one each
-    assert {r["to"]: r["sid"] for r in results} == {m["to"]: m["sid"] for m in messages}
 
 
 def test_content_template_to_whatsapp(twilio_emulator: Any) -> None:
