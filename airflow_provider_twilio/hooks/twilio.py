@@ -30,12 +30,14 @@ class TwilioHook(BaseHook):
     conn_type = "twilio"
     hook_name = "Twilio"
 
+    # Guards building the shared sync client: the sender's worker threads share one hook and must share
+    # one client (and its connection pool). Class-level, so hooks stay copyable and picklable.
+    _client_lock = threading.Lock()
+
     def __init__(self, twilio_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.twilio_conn_id = twilio_conn_id
         self._client: Client | None = None
-        # The sender's worker threads share one hook; they must share one client (and its pool) too.
-        self._client_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<TwilioHook conn_id={self.twilio_conn_id!r}>"
@@ -46,6 +48,7 @@ class TwilioHook(BaseHook):
         connection = self.get_connection(self.twilio_conn_id)
         if connection.password:
             mask_secret(connection.password)
+            mask_secret(connection.password.strip())  # the form the SDK sends
         return TwilioConnectionSettings.from_connection(connection)
 
     def get_conn(self) -> Client:

@@ -358,3 +358,13 @@ def test_threads_share_one_client(monkeypatch: pytest.MonkeyPatch) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         clients = list(pool.map(lambda _: hook.get_conn(), range(32)))
     assert len({id(client) for client in clients}) == 1
+
+
+def test_hook_can_be_copied_like_operator_attributes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import copy
+    import pickle
+
+    set_connection(monkeypatch, "copied")
+    hook = TwilioHook("copied")
+    assert copy.deepcopy(hook).twilio_conn_id == "copied"
+    assert pickle.loads(pickle.dumps(hook)).twilio_conn_id == "copied"
