@@ -6,7 +6,11 @@ what the emulator received and at what the tasks pushed to XCom.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,12 +80,29 @@ def test_examples_import_without_errors(dagbag: Any) -> None:
         assert dag.doc_md, f"{dag_id} has no documentation"
 
 
-def test_example_files_import_nothing_heavy() -> None:
-    """Example DAGs are parsed often; they may only import our lightweight modules."""
-    for path in EXAMPLE_DAGS.glob("example_*.py"):
-        imports = re.findall(r"^\s*(?:from|import)\s+([\w.]+)", path.read_text(), flags=re.MULTILINE)
-        heavy = [name for name in imports if name.split(".")[0] in {"twilio", "requests", "aiohttp", "phonenumbers"}]
-        assert not heavy, f"{path.name} imports {heavy}"
+PARSE_PROBE = """
+import importlib.util, json, sys
+heavy = ("twilio", "requests", "aiohttp", "phonenumbers")
+def loaded():
+    return {m.split(".")[0] for m in sys.modules if m.split(".")[0] in heavy}
+import airflow
+baseline = loaded()
+for path in sys.argv[1:]:
+    spec = importlib.util.spec_from_file_location("parsed_" + str(abs(hash(path))), path)
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+print("PROBE " + json.dumps(sorted(loaded() - baseline)))
+"""
+
+
+def test_parsing_the_examples_loads_no_heavy_library() -> None:
+    """Example DAGs are parsed over and over; parsing must not load the SDK or the HTTP stacks."""
+    files = sorted(str(p) for p in EXAMPLE_DAGS.glob("example_*.py"))
+    proc = subprocess.run(
+        [sys.executable, "-c", PARSE_PROBE, *files], capture_output=True, text=True, env=os.environ.copy(), check=False
+    )
+    probe = [line for line in proc.stdout.splitlines() if line.startswith("PROBE ")]
+    assert probe, f"parsing failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
+    assert json.loads(probe[0].removeprefix("PROBE ")) == []
 
 
 def test_send_sms_example(dagbag: Any, airflow_db: Path, twilio_emulator: TwilioEmulator) -> None:
