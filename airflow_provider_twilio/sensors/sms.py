@@ -115,11 +115,15 @@ class TwilioInboundSmsSensor(BaseSensorOperator):
         self._matched: dict[str, Any] | None = None
         self._owed: list[Reply] = []
         self._answered: set[str] = set()
+        self._twilio_hook: TwilioHook | None = None
 
     def _hook(self) -> TwilioHook:
-        from airflow_provider_twilio.hooks.twilio import TwilioHook
+        """One hook (and so one pooled client) for all pokes of this task run."""
+        if self._twilio_hook is None:
+            from airflow_provider_twilio.hooks.twilio import TwilioHook
 
-        return TwilioHook(twilio_conn_id=self.twilio_conn_id)
+            self._twilio_hook = TwilioHook(twilio_conn_id=self.twilio_conn_id)
+        return self._twilio_hook
 
     def _prepare(self, context: Any) -> ReplyWait:
         """Every argument checked before the first request."""
@@ -295,6 +299,7 @@ class TwilioMessageStatusSensor(BaseSensorOperator):
         self.twilio_conn_id = twilio_conn_id
         self.deferrable = _default_deferrable() if deferrable is None else deferrable
         self._tracker: DeliveryTracker | None = None
+        self._twilio_hook: TwilioHook | None = None
 
     def _prepare(self) -> DeliveryTracker:
         from airflow_provider_twilio.inbound.addresses import parse_message_sids
@@ -326,8 +331,10 @@ class TwilioMessageStatusSensor(BaseSensorOperator):
 
         tracker = self._tracker or self._prepare()
         self._tracker = tracker
+        if self._twilio_hook is None:
+            self._twilio_hook = TwilioHook(twilio_conn_id=self.twilio_conn_id)
         try:
-            tracker.refresh(TwilioHook(twilio_conn_id=self.twilio_conn_id).get_conn())
+            tracker.refresh(self._twilio_hook.get_conn())
         except TwilioProviderError as err:
             if not _is_transient(err):
                 raise

@@ -159,7 +159,7 @@ def test_rewind_reads_back_once() -> None:
     assert [m.sid for m in poll(inbox, cursor)] == ["SMearly"]
     inbox.requests.clear()
     assert poll(inbox, cursor) == []
-    assert inbox.requests[0]["date_sent_after"] == T0 + timedelta(seconds=28)
+    assert inbox.requests[0]["date_sent_after"] == T0 + timedelta(seconds=29)
 
 
 def test_async_poll_matches_sync() -> None:
