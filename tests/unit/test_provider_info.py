@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import warnings
 from importlib import metadata
@@ -118,3 +119,27 @@ def test_airflow_builds_a_twilio_hook_from_a_connection(monkeypatch: pytest.Monk
         hook = connection.get_hook()
     assert isinstance(hook, TwilioHook)
     assert hook.twilio_conn_id == "via_manager"
+
+
+def test_everything_the_provider_info_names_imports() -> None:
+    info = get_provider_info()
+    modules = [
+        m for group in ("hooks", "operators", "sensors", "triggers") for e in info[group] for m in e["python-modules"]
+    ]
+    for module in modules:
+        importlib.import_module(module)
+    for dotted in [*info["notifications"], *info["extra-links"], info["connection-types"][0]["hook-class-name"]]:
+        module, _, name = dotted.rpartition(".")
+        assert isinstance(getattr(importlib.import_module(module), name), type), dotted
+
+
+def test_providers_manager_registers_the_notifier_and_extra_link() -> None:
+    from airflow.providers_manager import ProvidersManager
+
+    manager = ProvidersManager()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        notifiers = {getattr(n, "notification_class_name", n) for n in manager.notification}
+        links = set(manager.extra_links_class_names)
+    assert "airflow_provider_twilio.notifications.sms.TwilioSmsNotifier" in notifiers
+    assert "airflow_provider_twilio.operators.sms.TwilioConsoleMessagesLink" in links
