@@ -53,6 +53,7 @@ class BatchSender:
         self._sleep = sleep
         self._limiter = RateLimiter(options.max_rate) if options.max_rate else None
         self._auth_failure: TwilioProviderError | None = None
+        self._stopping = False
         self._lock = threading.Lock()
         self._sent = 0
         self._failed = 0
@@ -70,10 +71,16 @@ class BatchSender:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="twilio-send") as pool:
             futures: dict[Future[dict[str, Any]], str] = {pool.submit(self.send_one, to): to for to in recipients}
             pending = set(futures)
-            while pending:
-                _done, pending = wait(pending, timeout=self.options.progress_interval)
-                if pending:
-                    self._log_progress(len(recipients), started)
+            try:
+                while pending:
+                    _done, pending = wait(pending, timeout=self.options.progress_interval)
+                    if pending:
+                        self._log_progress(len(recipients), started)
+            except BaseException:
+                # The task is being stopped (SIGTERM, timeout): send nothing more than what is in flight.
+                self._stopping = True
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
         self._log_progress(len(recipients), started, final=True)
         return {futures[future]: future.result() for future in futures}
 
@@ -94,6 +101,8 @@ class BatchSender:
         while True:
             if self._auth_failure is not None:
                 return self._skipped(to)
+            if self._stopping:
+                raise RuntimeError("the batch was stopped")
             if self._limiter is not None:
                 self._limiter.acquire()
             if first_attempt is None:

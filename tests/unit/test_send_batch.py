@@ -5,8 +5,10 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 import requests
@@ -301,3 +303,25 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap():
     assert policy.delay(0, rng=lambda: 1.0) == pytest.approx(0.1)
     assert policy.delay(3, rng=lambda: 1.0) == pytest.approx(0.8)
     assert policy.delay(10, rng=lambda: 1.0) == pytest.approx(1.0)
+
+
+def test_stopping_the_task_stops_sending():
+    """If the task is interrupted while waiting (SIGTERM, timeout), nothing beyond what is in flight is sent."""
+    fake = FakeMessages()
+    sender = BatchSender(fake, make_batch(NUMBERS).request, BatchOptions(max_concurrency=2), logging.getLogger("t"))
+    original_create = fake.create
+
+    def slow_create(**kwargs):
+        time.sleep(0.05)
+        return original_create(**kwargs)
+
+    fake.create = slow_create
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        raise KeyboardInterrupt
+
+    with mock.patch("airflow_provider_twilio.sending.batch.wait", interrupted), pytest.raises(KeyboardInterrupt):
+        sender.run(NUMBERS)
+    assert len(fake.create_calls) <= 2 < len(NUMBERS)
