@@ -18,6 +18,14 @@ from airflow_provider_twilio.inbound.window import window_floor
 TRANSIENT_ERROR_TYPES = frozenset({ErrorType.TWILIO_CONNECTION_ERROR, ErrorType.RATE_LIMITED})
 
 
+# Twilio's limit for a message body; a reply quoting a long message is cut to fit.
+MAX_REPLY_CHARS = 1600
+
+
+def fit(text: str) -> str:
+    return text if len(text) <= MAX_REPLY_CHARS else text[: MAX_REPLY_CHARS - 1] + "\u2026"
+
+
 @dataclass(frozen=True)
 class ReplyWait:
     """A validated wait: which messages count, how they are matched and answered."""
@@ -49,7 +57,7 @@ class ReplyWait:
         if result is not None or not self.echo_error or self.senders is None:
             return result, []
         template = self.echo_error
-        return None, [Reply(message, fill_reply(template, reply_values(message.as_xcom()))) for message in missed]
+        return None, [Reply(message, fit(fill_reply(template, reply_values(message.as_xcom())))) for message in missed]
 
     def echo_reply(self, result: dict[str, Any]) -> Reply | None:
         """The confirmation owed for a match, if ``echo`` is set."""
@@ -63,7 +71,7 @@ class ReplyWait:
             body=xcom_message["body"],
             date_sent=datetime.fromisoformat(xcom_message["date_sent"]),
         )
-        return Reply(message, fill_reply(self.echo, reply_values(xcom_message, result)))
+        return Reply(message, fit(fill_reply(self.echo, reply_values(xcom_message, result))))
 
 
 def build_wait(

@@ -243,10 +243,14 @@ class TwilioInboundSmsSensor(BaseSensorOperator):
             try:
                 sid = _send_reply(client, reply, self.log)
             except TwilioProviderError as err:
-                if not _is_transient(err):
+                if _is_transient(err):
+                    self.log.warning("Reply to %s failed; will check the log and retry: %s", reply.to, err.message)
+                    retry.append(reply)
+                elif err.error_type in AUTH_ERROR_TYPES:
                     raise
-                self.log.warning("Reply to %s failed; will check the log and retry: %s", reply.to, err.message)
-                retry.append(reply)
+                else:  # Twilio will not take this reply (say, a short-code sender): waiting goes on
+                    self.log.error("Reply to %s refused, not retried: %s", reply.to, err.message)
+                    self._answered.add(reply.message.sid)
                 continue
             self._answered.add(reply.message.sid)
             self.log.info("Replied %s to %s (about message %s)", sid, reply.to, reply.message.sid)

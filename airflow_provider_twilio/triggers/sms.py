@@ -119,7 +119,7 @@ class TwilioInboundSmsTrigger(BaseTrigger):
         """Send the error replies the log does not show yet; returns those to try again next poll."""
         from asgiref.sync import sync_to_async
 
-        from airflow_provider_twilio.exceptions import TwilioProviderError
+        from airflow_provider_twilio.exceptions import AUTH_ERROR_TYPES, TwilioProviderError
         from airflow_provider_twilio.hooks.twilio import TwilioHook
         from airflow_provider_twilio.inbound.echoes import send_async, still_owed_async
         from airflow_provider_twilio.inbound.waiting import TRANSIENT_ERROR_TYPES
@@ -139,10 +139,13 @@ class TwilioInboundSmsTrigger(BaseTrigger):
                 try:
                     sid = await send_async(client, reply)
                 except TwilioProviderError as err:
-                    if err.error_type not in TRANSIENT_ERROR_TYPES:
+                    if err.error_type in TRANSIENT_ERROR_TYPES:
+                        self.log.warning("Error reply to %s failed; will check and retry: %s", reply.to, err)
+                        retry.append(reply)
+                    elif err.error_type in AUTH_ERROR_TYPES:
                         raise
-                    self.log.warning("Error reply to %s failed; will check and retry: %s", reply.to, err)
-                    retry.append(reply)
+                    else:  # Twilio will not take this reply: waiting for a valid answer goes on
+                        self.log.error("Error reply to %s refused, not retried: %s", reply.to, err)
                 else:
                     self.log.info(
                         "Sent error reply %s to %s (message %s did not match)", sid, reply.to, reply.message.sid

@@ -186,3 +186,14 @@ def test_messages_from_before_since_are_ignored(twilio_emulator: TwilioEmulator)
     s, ctx = sensor(since=since + timedelta(microseconds=1)), context(since - timedelta(days=1))
     start(s, ctx)
     assert s.poke(ctx) is False
+
+
+def test_a_refused_confirmation_does_not_fail_the_match(twilio_emulator: TwilioEmulator) -> None:
+    """+15005550001 cannot be texted (21211): the reply is logged as refused and the match still counts."""
+    since = now_next_second()
+    twilio_emulator.inject_inbound(from_="+15005550001", to=US, body="YES 1234")
+    s, ctx = sensor(echo="Thanks"), context(since)
+    start(s, ctx)
+    done = s.poke(ctx)
+    assert done.xcom_value["match_groups"] == {"answer": "YES", "code": "1234"}
+    assert [m for m in twilio_emulator.messages() if m["direction"] != "inbound"] == []

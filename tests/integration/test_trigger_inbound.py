@@ -144,3 +144,23 @@ def test_authentication_error_ends_every_waiter(
     events = asyncio.run(scenario())
     assert [e.payload["status"] for e in events] == ["error"] * 3
     assert {e.payload["error_type"] for e in events} == {"AUTHENTICATION_CONNECTION_ERROR"}
+
+
+def test_refused_error_reply_keeps_waiting(twilio_emulator: TwilioEmulator) -> None:
+    """+15005550004 has opted out (21610): the error reply is refused, the trigger waits on."""
+    emu = twilio_emulator
+    opted_out = "+15005550004"
+    since = since_next_second()
+    emu.inject_inbound(from_=opted_out, to=US, body="maybe")
+
+    async def scenario() -> Any:
+        running = first_event(trigger(since, from_=[opted_out], echo_error="Sorry"))
+        polls = list_requests(emu)
+        await until(lambda: list_requests(emu) >= polls + 3)
+        assert not running.done()
+        emu.inject_inbound(from_=opted_out, to=US, body="YES 0004")
+        return await asyncio.wait_for(running, 10)
+
+    event = asyncio.run(scenario())
+    assert event.payload["result"]["match_groups"]["code"] == "0004"
+    assert [m for m in emu.messages() if m["direction"] != "inbound"] == []

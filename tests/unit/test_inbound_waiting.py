@@ -57,3 +57,9 @@ def test_echo_reply_fills_groups() -> None:
     assert result is not None
     reply = wait.echo_reply(result)
     assert reply is not None and (reply.to, reply.from_, reply.body) == (ANN, US, "Confirmed NO for 1234 (1234)")
+
+
+def test_replies_quoting_long_messages_are_cut_to_twilio_limit() -> None:
+    wait = build_wait(pattern=PATTERN, to=US, from_=ANN, since=T0, echo_error="You said: ${body}")
+    _, owed = wait.evaluate([msg("SM1", "x" * 1600, 1)])
+    assert len(owed[0].body) == 1600 and owed[0].body.endswith("\u2026")
