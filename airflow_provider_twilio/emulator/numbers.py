@@ -62,6 +62,7 @@ DELIVERY_FAILURES: dict[str, DeliveryFailure] = {
 }
 
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+_NANP = re.compile(r"^\+1\d{10}$")
 _ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 _SHORT_CODE = re.compile(r"^\d{3,8}$")
 
@@ -78,6 +79,8 @@ def is_possible_e164(number: str) -> bool:
     """``+`` and digits that phonenumbers considers a possible number (not necessarily assigned)."""
     if not _E164.match(number):
         return False
+    if _NANP.match(number):
+        return True  # what phonenumbers answers for +1 and ten digits, without the cost of parsing
     import phonenumbers
 
     try:
