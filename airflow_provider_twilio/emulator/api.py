@@ -68,32 +68,32 @@ async def fetch_message(request: Request) -> Response:
 
 
 async def update_message(request: Request) -> Response:
+    """``Status=canceled`` cancels a scheduled message, ``Body=""`` redacts a finished one; all checks come first."""
     state, message = _message(request)
     form = await read_form(request)
     now = time.time()
-    status = form.get("Status")
-    if status is not None:
-        if status != "canceled":
-            raise bad_request(21220, f"Status {status!r} cannot be set; the only allowed value is 'canceled'.")
-        if message.step_at(now).status != "scheduled":
+    current = message.step_at(now).status
+    cancel = form.get("Status")
+    redact = "Body" in form
+    if cancel is not None:
+        if cancel != "canceled":
+            raise bad_request(21220, f"Status {cancel!r} cannot be set; the only allowed value is 'canceled'.")
+        if current != "scheduled":
             raise bad_request(30409, "Message is not in a cancelable state; only scheduled messages can be canceled.")
-
-        def cancel(m: Message) -> None:
-            m.timeline = [step for step in m.timeline if step.at <= now] + [Step(now, "canceled")]
-            m.modified_at = now
-
-        state.store.update(message.sid, cancel)
-    if "Body" in form:
+    if redact:
         if form.get("Body"):
             raise bad_request(21220, "Body can only be set to an empty string, to redact the message.")
-        if message.step_at(now).status not in FINAL_STATUSES:
+        if current not in FINAL_STATUSES and cancel is None:
             raise bad_request(20009, "Cannot redact a message that is still being sent.")
 
-        def redact(m: Message) -> None:
+    def change(m: Message) -> None:
+        if cancel is not None:
+            m.timeline = [step for step in m.timeline if step.at <= now] + [Step(now, "canceled")]
+        if redact:
             m.body = ""
-            m.modified_at = now
+        m.modified_at = now
 
-        state.store.update(message.sid, redact)
+    state.store.update(message.sid, change)
     return JSONResponse(message.render(now))
 
 

@@ -11,7 +11,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_twilio.emulator.timefmt import rfc2822
@@ -47,7 +47,6 @@ class Message:
     num_segments: int = 1
     modified_at: float = 0.0
     deleted: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def step_at(self, now: float) -> Step:
         """The last step reached by ``now``."""
