@@ -27,20 +27,20 @@ uv="$tools/bin/uv"
 
 env_dir=".venv/$line"
 stamp="$env_dir/.installed"
-want="$( (cat pyproject.toml "$constraints" 2>/dev/null || true) | sha256sum | cut -d' ' -f1)"
+want="$( (cat pyproject.toml "$0" "$constraints" 2>/dev/null || true) | sha256sum | cut -d' ' -f1)"
 if [ -z "$refreeze" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
 
 [ -x "$env_dir/bin/python" ] || "$uv" venv --quiet --python "$python" "$env_dir"
 if [ -n "$refreeze" ]; then
-  "$uv" pip install --quiet --python "$env_dir/bin/python" \
+  "$uv" pip install --quiet --compile-bytecode --python "$env_dir/bin/python" \
     "apache-airflow==$airflow_version" -e ".[emulator,test,bench]"
   "$uv" pip freeze --quiet --python "$env_dir/bin/python" --exclude-editable \
     | grep -v '^airflow-provider-twilio' > "$constraints"
-  want="$(cat pyproject.toml "$constraints" | sha256sum | cut -d' ' -f1)"
+  want="$(cat pyproject.toml "$0" "$constraints" | sha256sum | cut -d' ' -f1)"
 else
-  "$uv" pip install --quiet --python "$env_dir/bin/python" -c "$constraints" \
+  "$uv" pip install --quiet --compile-bytecode --python "$env_dir/bin/python" -c "$constraints" \
     "apache-airflow==$airflow_version" -e ".[emulator,test,bench]"
 fi
 echo "$want" > "$stamp"
