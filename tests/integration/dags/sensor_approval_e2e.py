@@ -32,7 +32,7 @@ with DAG(
     wait = TwilioInboundSmsSensor(
         task_id="wait",
         pattern=r"^(?P<answer>YES|NO) {{ params.code }}$",
-        from_=APPROVER,
+        from_="{{ ti.xcom_pull(task_ids='ask') }}",  # the send results, rendered to a string
         ignore_case=True,
         echo="Got it: ${answer} for {{ params.version }}.",
         deferrable=True,
