@@ -14,7 +14,7 @@ from airflow_provider_twilio.sending.results import common_error_type, summarize
 from airflow_provider_twilio.sending.validation import validate_batch
 
 if TYPE_CHECKING:
-    from airflow_provider_twilio.sending.validation import ValidatedBatch
+    from datetime import datetime
 
 CONSOLE_URL_XCOM_KEY = "twilio_console_url"
 
@@ -144,7 +144,7 @@ class TwilioSendSmsOperator(BaseOperator):
             messages_resource(hook.get_conn()),
             batch,
             BatchOptions(max_concurrency=self.max_concurrency, max_rate=self.max_rate),
-            dedupe_since=self._dedupe_since(context, batch),
+            dedupe_since=self._dedupe_since(context),
             log=self.log,
         )
         ti = context["ti"]
@@ -165,7 +165,7 @@ class TwilioSendSmsOperator(BaseOperator):
                 )
         return outcome.results
 
-    def _dedupe_since(self, context: Any, batch: ValidatedBatch) -> Any:
+    def _dedupe_since(self, context: Any) -> datetime | None:
         if not self.deduplicate or try_number(context) <= 1:
             return None
         since = run_window_start(context)

@@ -78,8 +78,8 @@ def test_deduplication_costs_nothing_on_try_one():
     op = TwilioSendSmsOperator(task_id="t", to="+14155550100", body="x")
     start = datetime(2026, 5, 1, 12, tzinfo=timezone.utc)
     ctx = {"ti": SimpleNamespace(try_number=1), "dag_run": SimpleNamespace(start_date=start)}
-    assert op._dedupe_since(ctx, None) is None
+    assert op._dedupe_since(ctx) is None
     ctx["ti"].try_number = 2
-    assert op._dedupe_since(ctx, None) == start
+    assert op._dedupe_since(ctx) == start
     op.deduplicate = False
-    assert op._dedupe_since(ctx, None) is None
+    assert op._dedupe_since(ctx) is None
