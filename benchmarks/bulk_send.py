@@ -104,6 +104,11 @@ def run() -> int:
     print(f"  sequential SDK loop (scaled)   {seq_wall_full:7.2f} s wall  (timed on {SAMPLE}: {seq_wall:.2f} s)")
     print(f"  bare SDK create()                          {bare_cpu_ms:6.3f} ms CPU/message")
     print(f"  floor N x latency / concurrency {floor:6.2f} s")
+    overhead_ms = seq_wall / SAMPLE * 1000 - LATENCY * 1000
+    print(
+        f"  (one request costs {overhead_ms:.1f} ms beyond the {LATENCY * 1000:.0f} ms latency: client and emulator "
+        "CPU, loopback; the floor leaves that out)"
+    )
     print(
         f"  speed-up vs sequential {speedup:.1f}x (target >= 8x); vs floor {over_floor:.2f}x (target <= 1.3x); "
         f"CPU {cpu_ratio:.2f}x bare create() (target <= 1.2x)"
