@@ -325,3 +325,20 @@ def test_stopping_the_task_stops_sending():
     with mock.patch("airflow_provider_twilio.sending.batch.wait", interrupted), pytest.raises(KeyboardInterrupt):
         sender.run(NUMBERS)
     assert len(fake.create_calls) <= 2 < len(NUMBERS)
+
+
+def test_long_batches_log_progress_while_sending(caplog):
+    fake = FakeMessages()
+    original_create = fake.create
+
+    def slow_create(**kwargs):
+        time.sleep(0.01)
+        return original_create(**kwargs)
+
+    fake.create = slow_create
+    options = BatchOptions(max_concurrency=2, retry=FAST, progress_interval=0.02)
+    with caplog.at_level(logging.INFO):
+        BatchSender(fake, make_batch(NUMBERS).request, options, logging.getLogger("t")).run(NUMBERS)
+    progress = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Progress ")]
+    assert progress and all("remaining" in line and "messages/s" in line for line in progress)
+    assert not any("+1415" in r.getMessage() for r in caplog.records)  # no per-message lines
