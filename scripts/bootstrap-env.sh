@@ -34,14 +34,16 @@ fi
 
 [ -x "$env_dir/bin/python" ] || "$uv" venv --quiet --python "$python" "$env_dir"
 if [ -n "$refreeze" ]; then
-  "$uv" pip install --quiet --compile-bytecode --python "$env_dir/bin/python" \
+  "$uv" pip install --quiet --python "$env_dir/bin/python" \
     "apache-airflow==$airflow_version" -e ".[emulator,test,bench]"
   "$uv" pip freeze --quiet --python "$env_dir/bin/python" --exclude-editable \
     | grep -v '^airflow-provider-twilio' > "$constraints"
   want="$(cat pyproject.toml "$0" "$constraints" | sha256sum | cut -d' ' -f1)"
 else
-  "$uv" pip install --quiet --compile-bytecode --python "$env_dir/bin/python" -c "$constraints" \
+  "$uv" pip install --quiet --python "$env_dir/bin/python" -c "$constraints" \
     "apache-airflow==$airflow_version" -e ".[emulator,test,bench]"
 fi
+# Fresh interpreters (tests, dag.test subprocesses, benchmarks) start fast only with bytecode on disk.
+"$env_dir/bin/python" -m compileall -q -j 0 "$("$env_dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null 2>&1 || true
 echo "$want" > "$stamp"
 echo "ready: $env_dir (Airflow $airflow_version)"
