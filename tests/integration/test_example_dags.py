@@ -137,7 +137,8 @@ def test_send_sms_example(dagbag: Any, airflow_db: Path, twilio_emulator: Twilio
     assert all(line.split()[1] == sent[to]["sid"] for to, line in summary.items())
 
 
-@pytest.mark.parametrize(("reply", "branch"), [("YES 4821", "deploy"), ("NO 4821", "hold")])
+# A YES with another code (an old or mistyped one) must not deploy.
+@pytest.mark.parametrize(("reply", "branch"), [("YES 4821", "deploy"), ("NO 4821", "hold"), ("YES 1234", "hold")])
 def test_approval_example(
     dagbag: Any, airflow_db: Path, twilio_emulator: TwilioEmulator, reply: str, branch: str
 ) -> None:
@@ -169,7 +170,7 @@ def test_approval_example(
     if branch == "deploy":
         assert xcom(dag_run, "deploy") == "2.4.1"
     else:
-        assert xcom(dag_run, "hold") == "NO"
+        assert xcom(dag_run, "hold") == answer
 
 
 def test_delivery_tracking_example(dagbag: Any, airflow_db: Path, twilio_emulator: TwilioEmulator) -> None:
