@@ -92,17 +92,25 @@ def machine() -> dict[str, str]:
     }
 
 
+def number(value: float) -> str:
+    """Readable at a glance: thousands separated, small values to four significant digits."""
+    if isinstance(value, bool):
+        return str(value)
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
 def cell(row: dict[str, Any], column: str) -> str:
     value = row.get(column)
     if value is None or value == "":
         return "-"
     if column == "ok":
         return "yes" if value else "NO"
+    text = number(value) if isinstance(value, (int, float)) else str(value)
     if column in ("value", "baseline") and row.get("unit"):
-        return f"{value:g} {row['unit']}" if isinstance(value, (int, float)) else f"{value} {row['unit']}"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+        return f"{text} {row['unit']}"
+    return text
 
 
 def table(rows: list[dict[str, Any]]) -> list[list[str]]:
