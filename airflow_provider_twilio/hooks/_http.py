@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
+import requests.utils
 from requests.adapters import HTTPAdapter
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.http_client import TwilioHttpClient
@@ -25,6 +27,22 @@ def build_sync_http_client(timeout: float) -> TwilioHttpClient:
         client.session.mount("https://", adapter)
         client.session.mount("http://", adapter)
     return client
+
+
+def pin_environment(client: TwilioHttpClient, url: str) -> None:
+    """Read proxy and CA-bundle settings from the environment once, for the one host the client talks to.
+
+    requests otherwise re-reads the environment (and evaluates ``no_proxy``) on every request, a
+    fifth of the client's CPU per message in a bulk send.
+    """
+    session = client.session
+    if session is None:
+        return
+    session.proxies.update(requests.utils.get_environ_proxies(url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle and session.verify is True:
+        session.verify = bundle
+    session.trust_env = False
 
 
 class TimeoutAsyncTwilioHttpClient(AsyncTwilioHttpClient):

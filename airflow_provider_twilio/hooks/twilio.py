@@ -16,6 +16,8 @@ from airflow_provider_twilio.hooks.settings import TwilioConnectionSettings
 if TYPE_CHECKING:
     from twilio.rest import Client
 
+TWILIO_API_URL = "https://api.twilio.com"
+
 
 class TwilioHook(BaseHook):
     """Talks to Twilio with the credentials of an Airflow connection.
@@ -56,9 +58,12 @@ class TwilioHook(BaseHook):
         if self._client is None:
             with self._client_lock:
                 if self._client is None:
-                    from airflow_provider_twilio.hooks._http import build_sync_http_client
+                    from airflow_provider_twilio.hooks._http import build_sync_http_client, pin_environment
 
-                    self._client = self._build_client(build_sync_http_client(self.settings.timeout))
+                    http_client = build_sync_http_client(self.settings.timeout)
+                    client = self._build_client(http_client)
+                    pin_environment(http_client, client.get_hostname(self.settings.base_url or TWILIO_API_URL))
+                    self._client = client
         return self._client
 
     def get_async_conn(self) -> Client:
