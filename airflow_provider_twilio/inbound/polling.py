@@ -51,10 +51,16 @@ class InboxCursor:
             bound = min(bound, self._rewind_to)
         return bound
 
-    def rewind(self, since: datetime) -> None:
-        """Read from ``since`` on the next poll (a new waiter's window starts before the bound)."""
+    def rewind(self, since: datetime, forget_before: datetime | None = None) -> None:
+        """Read from ``since`` on the next poll (a new waiter's window starts before the bound).
+
+        ``forget_before``: also return again the messages dated before it that were already read
+        (the caller no longer holds them).
+        """
         floor = window_floor(since)
-        if floor < self.lower_bound:
+        if forget_before is not None:
+            self._seen = {sid: date for sid, date in self._seen.items() if date >= forget_before}
+        if forget_before is not None or floor < self.lower_bound:
             self._rewind_to = floor if self._rewind_to is None else min(self._rewind_to, floor)
         self.window_start = min(self.window_start, floor)
 

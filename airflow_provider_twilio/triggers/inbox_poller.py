@@ -19,25 +19,29 @@ from airflow_provider_twilio.exceptions import TwilioProviderError
 from airflow_provider_twilio.inbound.matching import InboundMessage
 from airflow_provider_twilio.inbound.polling import InboxCursor, poll_async
 from airflow_provider_twilio.inbound.waiting import TRANSIENT_ERROR_TYPES
-from airflow_provider_twilio.inbound.window import window_floor
+from airflow_provider_twilio.inbound.window import DATE_RESOLUTION, window_floor
 
 log = logging.getLogger(__name__)
+
+# Messages kept for triggers that join later; older ones are read again from Twilio if needed.
+MAX_HISTORY = 10_000
 
 
 @dataclass(eq=False)
 class Subscription:
-    """One waiting trigger: receives ``("messages", [...])`` each poll, or ``("error", err)`` once."""
+    """One waiting trigger: receives ``("messages", [...])`` each poll, or ``("error", err)`` once.
+
+    The poller hands over each message once; in the rare case it reads one again (after dropping it
+    from its history), acting on it twice is harmless: replies are checked against the message log.
+    """
 
     since: datetime
     interval: float
     queue: asyncio.Queue[tuple[str, Any]] = field(default_factory=asyncio.Queue)
-    delivered: set[str] = field(default_factory=set)
 
     def offer(self, messages: list[InboundMessage]) -> None:
         floor = window_floor(self.since)
-        fresh = [m for m in messages if m.sid not in self.delivered and m.date_sent >= floor]
-        self.delivered.update(m.sid for m in fresh)
-        self.queue.put_nowait(("messages", fresh))
+        self.queue.put_nowait(("messages", [m for m in messages if m.date_sent >= floor]))
 
 
 class InboxPoller:
@@ -50,6 +54,9 @@ class InboxPoller:
         self._registry = registry
         self.subscribers: list[Subscription] = []
         self.history: dict[str, InboundMessage] = {}
+        # Messages dated before this may be missing from ``history`` (never read, or dropped).
+        self.history_from: datetime | None = None
+        self._history_from_next: datetime | None = None
         self.cursor: InboxCursor | None = None
         self.polls = 0
         self._wake = asyncio.Event()
@@ -64,8 +71,15 @@ class InboxPoller:
         self.subscribers.append(sub)
         if self.cursor is None:
             self.cursor = InboxCursor(self.to, since)
+            self.history_from = self.cursor.window_start
         else:
-            self.cursor.rewind(since)
+            floor = window_floor(since)
+            if self.history_from is not None and floor < self.history_from:
+                # Read back what this poller never held or has dropped; complete from ``floor`` after.
+                self.cursor.rewind(since, forget_before=self.history_from)
+                self._history_from_next = min(floor, self._history_from_next or floor)
+            else:
+                self.cursor.rewind(since)
         sub.offer(sorted(self.history.values(), key=lambda m: m.date_sent))
         self._wake.set()  # read at once: the newcomer may be waiting for a reply that is already there
         if self._task is None:
@@ -80,6 +94,8 @@ class InboxPoller:
             return
         earliest = window_floor(min(s.since for s in self.subscribers))
         self.history = {sid: m for sid, m in self.history.items() if m.date_sent >= earliest}
+        if self.history_from is not None:
+            self.history_from = max(self.history_from, earliest)
 
     def _close(self) -> None:
         if self._registry.get(self._key) is self:
@@ -121,6 +137,7 @@ class InboxPoller:
 
     async def _poll_once(self, client: Any) -> bool:
         assert self.cursor is not None
+        bound = self.cursor.lower_bound
         try:
             new = await poll_async(client, self.cursor)
         except TwilioProviderError as err:
@@ -129,13 +146,27 @@ class InboxPoller:
                 return False
             log.warning("Polling %s for replies failed, trying again in %.0fs: %s", self.to, self.interval, err)
             new = []
+        else:
+            if self._history_from_next is not None and bound <= self._history_from_next:
+                self.history_from, self._history_from_next = self._history_from_next, None
         finally:
             self.polls += 1
-        for message in new:
+        fresh = [message for message in new if message.sid not in self.history]
+        for message in fresh:
             self.history[message.sid] = message
+        self._trim_history()
         for sub in list(self.subscribers):
-            sub.offer(new)
+            sub.offer(fresh)
         return True
+
+    def _trim_history(self) -> None:
+        if len(self.history) <= MAX_HISTORY:
+            return
+        ordered = sorted(self.history.values(), key=lambda m: m.date_sent)
+        dropped = ordered[: len(ordered) - MAX_HISTORY]
+        self.history = {m.sid: m for m in ordered[len(dropped) :]}
+        # The second of the newest dropped message may be only partly kept: complete from the next one.
+        self.history_from = window_floor(dropped[-1].date_sent) + DATE_RESOLUTION
 
     def _fail(self, err: TwilioProviderError) -> None:
         for sub in self.subscribers:

@@ -164,3 +164,31 @@ def test_refused_error_reply_keeps_waiting(twilio_emulator: TwilioEmulator) -> N
     event = asyncio.run(scenario())
     assert event.payload["result"]["match_groups"]["code"] == "0004"
     assert [m for m in emu.messages() if m["direction"] != "inbound"] == []
+
+
+def test_late_subscriber_reads_back_what_history_dropped(
+    twilio_emulator: TwilioEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu = twilio_emulator
+    monkeypatch.setattr(inbox_poller, "MAX_HISTORY", 3)
+    since = since_next_second()
+    emu.inject_inbound(from_=ANN, to=US, body="YES 0001")
+
+    async def scenario() -> Any:
+        never = first_event(trigger(since, pattern=r"^NEVER$"))
+        await until(lambda: list_requests(emu) >= 1)
+        next_second_async = asyncio.get_running_loop().run_in_executor(None, since_next_second)
+        await next_second_async
+        for i in range(6):
+            emu.inject_inbound(from_=ANN, to=US, body=f"filler {i}")
+        polls = list_requests(emu)
+        await until(lambda: list_requests(emu) >= polls + 2)
+        (poller,) = inbox_poller.pollers().values()
+        assert len(poller.history) == 3 and "YES 0001" not in {m.body for m in poller.history.values()}
+        event = await asyncio.wait_for(first_event(trigger(since, pattern=r"^YES 0001$")), 10)
+        never.cancel()
+        await asyncio.gather(never, return_exceptions=True)
+        return event
+
+    event = asyncio.run(scenario())
+    assert event.payload["result"]["message"]["body"] == "YES 0001"
