@@ -5,16 +5,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow.providers.common.compat.notifier import BaseNotifier
 
 from airflow_provider_twilio.exceptions import TwilioSendError
-from airflow_provider_twilio.sending.airflow_context import rendering_template_errors
-from airflow_provider_twilio.sending.batch import BatchOptions
-from airflow_provider_twilio.sending.core import SendOutcome, messages_resource, send_batch
-from airflow_provider_twilio.sending.results import common_error_type, summarize_failures
-from airflow_provider_twilio.sending.validation import validate_batch
+
+if TYPE_CHECKING:
+    from airflow_provider_twilio.sending.core import SendOutcome
 
 
 def _base_takes_context() -> bool:
@@ -58,6 +56,8 @@ class TwilioSmsNotifier(BaseNotifier):
             self.context = cast(Any, context or {})
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        from airflow_provider_twilio.sending.airflow_context import rendering_template_errors
+
         rendering_template_errors(
             lambda: super(TwilioSmsNotifier, self).render_template_fields(context, jinja_env),
             type(self).__name__,
@@ -72,7 +72,12 @@ class TwilioSmsNotifier(BaseNotifier):
 
     def send(self) -> SendOutcome:
         """Send with the already-rendered fields; the sending core is the operator's."""
+        # Imported here, not at module level: DAG files import this module on every parse.
         from airflow_provider_twilio.hooks.twilio import TwilioHook
+        from airflow_provider_twilio.sending.batch import BatchOptions
+        from airflow_provider_twilio.sending.core import messages_resource, send_batch
+        from airflow_provider_twilio.sending.results import common_error_type, summarize_failures
+        from airflow_provider_twilio.sending.validation import validate_batch
 
         hook = TwilioHook(twilio_conn_id=self.twilio_conn_id)
         settings = hook.settings

@@ -7,11 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_twilio._compat import BaseOperator, BaseOperatorLink
 from airflow_provider_twilio.exceptions import TwilioSendError
-from airflow_provider_twilio.sending.airflow_context import rendering_template_errors, run_window_start, try_number
-from airflow_provider_twilio.sending.batch import BatchOptions
-from airflow_provider_twilio.sending.core import messages_resource, send_batch
-from airflow_provider_twilio.sending.results import common_error_type, summarize_failures
-from airflow_provider_twilio.sending.validation import validate_batch
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -113,13 +108,20 @@ class TwilioSendSmsOperator(BaseOperator):
         self.twilio_conn_id = twilio_conn_id
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        from airflow_provider_twilio.sending.airflow_context import rendering_template_errors
+
         rendering_template_errors(
             lambda: super(TwilioSendSmsOperator, self).render_template_fields(context, jinja_env),
             f"Task {self.task_id!r}",
         )
 
     def execute(self, context: Any) -> list[dict[str, Any]]:
+        # The sending core is imported here, not at module level: DAG files import this module on every parse.
         from airflow_provider_twilio.hooks.twilio import TwilioHook
+        from airflow_provider_twilio.sending.batch import BatchOptions
+        from airflow_provider_twilio.sending.core import messages_resource, send_batch
+        from airflow_provider_twilio.sending.results import common_error_type, summarize_failures
+        from airflow_provider_twilio.sending.validation import validate_batch
 
         hook = TwilioHook(twilio_conn_id=self.twilio_conn_id)
         settings = hook.settings
@@ -166,6 +168,8 @@ class TwilioSendSmsOperator(BaseOperator):
         return outcome.results
 
     def _dedupe_since(self, context: Any) -> datetime | None:
+        from airflow_provider_twilio.sending.airflow_context import run_window_start, try_number
+
         if not self.deduplicate or try_number(context) <= 1:
             return None
         since = run_window_start(context)
