@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,6 @@ from airflow_provider_twilio.exceptions import (
     TwilioProviderError,
 )
 from airflow_provider_twilio.sensors.delivery import DEFAULT_FAILURE, DEFAULT_SUCCESS
-from airflow_provider_twilio.triggers.sms import TwilioInboundSmsTrigger, TwilioMessageStatusTrigger
 
 if TYPE_CHECKING:
     from airflow_provider_twilio.hooks.twilio import TwilioHook
@@ -156,6 +156,8 @@ class TwilioInboundSmsSensor(BaseSensorOperator):
         )
         if not self.deferrable:
             return super().execute(context)
+        from airflow_provider_twilio.triggers.sms import TwilioInboundSmsTrigger
+
         self.defer(
             trigger=TwilioInboundSmsTrigger(
                 pattern=self.pattern,
@@ -206,7 +208,7 @@ class TwilioInboundSmsSensor(BaseSensorOperator):
             raise _error_from_event(event)
         result = event["result"]
         self._wait = self._wait or self._prepare(context)
-        if not self._echo(self._hook().get_conn(), result):
+        if not self._echo_with_retries(self._hook().get_conn(), result):
             raise TwilioApiError("The reply matched, but the confirmation (echo) could not be sent; retry the task")
         self._push_match_groups(context, result)
         return result
@@ -223,6 +225,17 @@ class TwilioInboundSmsSensor(BaseSensorOperator):
         if reply is None:
             return True
         return not self._send_once(client, [reply])
+
+    def _echo_with_retries(self, client: Any, result: dict[str, Any]) -> bool:
+        """After deferral there is no next poke: ride out 429s and 5xx with the sending core's backoff."""
+        from airflow_provider_twilio.sending.pacing import RetryPolicy
+
+        policy = RetryPolicy()
+        for attempt in range(policy.lookup_attempts):
+            if self._echo(client, result):
+                return True
+            time.sleep(policy.delay(attempt))
+        return False
 
     def _send_once(self, client: Any, replies: list[Reply]) -> list[Reply]:
         """Send each reply the message log does not show yet; returns those to try again."""
@@ -317,6 +330,8 @@ class TwilioMessageStatusSensor(BaseSensorOperator):
         self.log.info("Waiting for delivery of %d message(s)", len(self._tracker.sids))
         if not self.deferrable:
             return super().execute(context)
+        from airflow_provider_twilio.triggers.sms import TwilioMessageStatusTrigger
+
         self.defer(
             trigger=TwilioMessageStatusTrigger(
                 message_sids=self._tracker.sids,

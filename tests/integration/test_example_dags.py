@@ -199,3 +199,18 @@ def test_failure_alert_example(dagbag: Any, airflow_db: Path, twilio_emulator: T
     assert alert["to"] == "+15551230301" and alert["from"] == DEFAULT_FROM
     assert alert["body"].startswith("Airflow: check_row_count in example_twilio_failure_alert failed (run ")
     assert dag_run.run_id in alert["body"]
+
+
+def test_approval_example_rides_out_throttling(dagbag: Any, airflow_db: Path, twilio_emulator: TwilioEmulator) -> None:
+    """429s (never processed by Twilio) anywhere in the flow, including before the confirmation, are retried."""
+    approver = "+15551230001"
+    twilio_emulator.add_auto_reply(to=approver, body="YES 4821", delay=0.5)
+    twilio_emulator.configure(throttle=0.3, seed=7)
+
+    dag_run = run_dag(dagbag, "example_twilio_sms_approval")
+
+    assert task_states(dag_run)["deploy"] == "success"
+    confirmations = [m for m in outbound(twilio_emulator) if m["body"] == "Got it: YES for 4821."]
+    assert len(confirmations) == 1
+    throttled = [r for r in twilio_emulator.request_log() if r["status"] == 429]
+    assert throttled, "the emulator should have throttled some requests"
