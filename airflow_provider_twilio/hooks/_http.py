@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 from typing import Any
@@ -46,10 +47,23 @@ def pin_environment(client: TwilioHttpClient, url: str) -> None:
 
 
 class TimeoutAsyncTwilioHttpClient(AsyncTwilioHttpClient):
-    """Applies the client's own timeout to every request; the SDK's async client ignores it."""
+    """Applies the client's own timeout to every request (the SDK's async client ignores it), and sends
+    credentials as a header, since aiohttp deprecates its ``auth`` parameter and warns on every request."""
 
-    async def request(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
-        return await super().request(*args, timeout=timeout if timeout is not None else self.timeout, **kwargs)
+    async def request(
+        self,
+        *args: Any,
+        timeout: float | None = None,
+        auth: tuple[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        if auth is not None:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+            headers = {**(headers or {}), "Authorization": f"Basic {token}"}
+        return await super().request(
+            *args, timeout=timeout if timeout is not None else self.timeout, headers=headers, **kwargs
+        )
 
 
 def build_async_http_client(timeout: float) -> TimeoutAsyncTwilioHttpClient:

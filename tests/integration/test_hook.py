@@ -145,3 +145,17 @@ def test_timeouts_apply_to_both_clients(twilio_emulator: TwilioEmulator, monkeyp
 
     with pytest.raises(asyncio.TimeoutError):
         asyncio.run(fetch())
+
+
+def test_async_client_authenticates_without_deprecated_aiohttp_auth(twilio_emulator: TwilioEmulator) -> None:
+    import warnings
+
+    async def fetch_account() -> str:
+        async with TwilioHook().async_client() as client:
+            account = await client.api.v2010.accounts(twilio_emulator.account_sid).fetch_async()
+            return str(account.sid)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert asyncio.run(fetch_account()) == twilio_emulator.account_sid
+    assert not [w for w in caught if issubclass(w.category, DeprecationWarning) and "auth" in str(w.message).lower()]
