@@ -142,6 +142,9 @@ class MessageStore:
         self._by_from: dict[str, list[Message]] = {}
         self._next_seq = 0
         self._last_created = 0.0
+        # The longest wait from creation to "sent"/"received" of any stored message: no message created
+        # more than this before a DateSent lower bound can match it, so newest-first walks stop there.
+        self._max_send_lag = 0.0
         self._deleted = 0
         self.generation = 0
 
@@ -163,6 +166,7 @@ class MessageStore:
             seq = self._next_seq
             self._next_seq += 1
             message = build(seq, created_at)
+            self._note_send_lag(message)
             self._by_sid[message.sid] = message
             self._order.append(message)
             self._by_to.setdefault(message.to, []).append(message)
@@ -178,7 +182,13 @@ class MessageStore:
             message = self._by_sid.get(sid)
             if message is not None:
                 change(message)
+                self._note_send_lag(message)
             return message
+
+    def _note_send_lag(self, message: Message) -> None:
+        sent_at = message.date_sent(float("inf"))
+        if sent_at is not None:
+            self._max_send_lag = max(self._max_send_lag, sent_at - message.created_at)
 
     def delete(self, sid: str) -> bool:
         with self._lock:
@@ -220,7 +230,10 @@ class MessageStore:
             candidates = self._candidates(to, from_)
             end = len(candidates) if before_seq is None else bisect.bisect_left(candidates, before_seq, key=_seq_of)
             found: list[Message] = []
+            stop_before = _lower_bound(date_filters) - self._max_send_lag
             for message in _reversed_until(candidates, end):
+                if message.created_at < stop_before:
+                    break  # older messages were all sent before the window opened
                 if message.deleted:
                     continue
                 if to is not None and message.to != to:
@@ -243,6 +256,12 @@ class MessageStore:
         if from_ is not None:
             lists.append(self._by_from.get(from_, []))
         return min(lists, key=len)
+
+
+def _lower_bound(date_filters: tuple[DateFilter, ...]) -> float:
+    """The earliest date_sent any filter admits (``-inf`` when none bounds it from below)."""
+    bounds = [f.at for f in date_filters if f.op in (">", "=")]
+    return max(bounds) if bounds else float("-inf")
 
 
 def _seq_of(message: Message) -> int:

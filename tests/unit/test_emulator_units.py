@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
@@ -14,7 +15,7 @@ from airflow_provider_twilio.emulator.callbacks import signature
 from airflow_provider_twilio.emulator.errors import ApiError
 from airflow_provider_twilio.emulator.faults import Faults
 from airflow_provider_twilio.emulator.messages import Form, OutboundRequest, build_inbound
-from airflow_provider_twilio.emulator.store import DateFilter, Message, MessageStore
+from airflow_provider_twilio.emulator.store import DateFilter, Message, MessageStore, Step
 from airflow_provider_twilio.emulator.timefmt import parse_filter_date, parse_send_at, rfc2822
 
 ACCOUNT = "AC" + "a" * 32
@@ -234,6 +235,58 @@ def test_filtered_page_uses_the_smaller_index() -> None:
     found, more = _page(store, from_=target)
     assert [m.from_ for m in found] == [target] * 4 and not more
     assert len(store._candidates("+15005550006", target)) == 4
+
+
+def _sent_late(store: MessageStore, lag: float) -> Message:
+    """An outbound message that reaches "sent" ``lag`` seconds after creation (as a scheduled one does)."""
+    return store.add(
+        lambda seq, created_at: Message(
+            sid=f"SM{seq:032x}",
+            account_sid=ACCOUNT,
+            seq=seq,
+            created_at=created_at,
+            to="+15551230009",
+            from_="+15005550006",
+            body="later",
+            direction="outbound-api",
+            timeline=[Step(created_at, "queued"), Step(created_at + lag, "sent"), Step(created_at + lag, "delivered")],
+        )
+    )
+
+
+def test_date_lower_bound_finds_a_message_sent_long_after_creation() -> None:
+    store = MessageStore()
+    late = _sent_late(store, lag=3600)
+    for i in range(50):
+        _inbound(store, "+15551230001", str(i))
+    bound = DateFilter(">", at=float(int(late.created_at) + 1800), date_only=False)
+    found, more = _page(store, date_filters=(bound,), now=late.created_at + 7200)
+    assert [m.sid for m in found] == [late.sid] and not more
+
+
+def test_date_lower_bound_stops_walking_at_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_twilio.emulator import store as store_module
+
+    store = MessageStore()
+    old = [_inbound(store, "+15551230001", f"old {i}") for i in range(500)]
+    for message in old:  # pretend they arrived an hour ago
+        message.created_at -= 3600
+        message.timeline = [Step(message.created_at, "received")]
+    fresh = [_inbound(store, "+15551230001", f"new {i}") for i in range(3)]
+    visited = 0
+    walk = store_module._reversed_until
+
+    def counting_walk(items: list[Message], end: int) -> Iterator[Message]:
+        nonlocal visited
+        for message in walk(items, end):
+            visited += 1
+            yield message
+
+    monkeypatch.setattr(store_module, "_reversed_until", counting_walk)
+    bound = DateFilter(">", at=float(int(fresh[0].created_at) - 60), date_only=False)
+    found, more = _page(store, to="+15005550006", date_filters=(bound,), now=fresh[-1].created_at + 1)
+    assert [m.body for m in found] == ["new 2", "new 1", "new 0"] and not more
+    assert visited <= len(fresh) + 1
 
 
 def test_store_delete_and_compaction() -> None:
