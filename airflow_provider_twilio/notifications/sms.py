@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from airflow.providers.common.compat.notifier import BaseNotifier
 
-from airflow_provider_twilio.exceptions import TwilioSendError
-
 if TYPE_CHECKING:
     from airflow_provider_twilio.sending.core import SendOutcome
 
@@ -75,31 +73,23 @@ class TwilioSmsNotifier(BaseNotifier):
         # Imported here, not at module level: DAG files import this module on every parse.
         from airflow_provider_twilio.hooks.twilio import TwilioHook
         from airflow_provider_twilio.sending.batch import BatchOptions
-        from airflow_provider_twilio.sending.core import messages_resource, send_batch
-        from airflow_provider_twilio.sending.results import common_error_type, summarize_failures
-        from airflow_provider_twilio.sending.validation import validate_batch
+        from airflow_provider_twilio.sending.with_hook import failed_recipients_error, send_through_hook
 
-        hook = TwilioHook(twilio_conn_id=self.twilio_conn_id)
-        settings = hook.settings
-        batch = validate_batch(
-            to=self.to,
-            body=self.body,
-            from_=self.from_,
-            messaging_service_sid=self.messaging_service_sid,
-            default_from=settings.default_from,
-            default_messaging_service_sid=settings.default_messaging_service_sid,
+        fields = {
+            "to": self.to,
+            "body": self.body,
+            "from_": self.from_,
+            "messaging_service_sid": self.messaging_service_sid,
+        }
+        batch, outcome = send_through_hook(
+            TwilioHook(twilio_conn_id=self.twilio_conn_id),
+            fields,
+            BatchOptions(max_concurrency=self.max_concurrency),
+            log=self.log,
         )
-        self.log.info(batch.describe())
-        outcome = send_batch(
-            messages_resource(hook.get_conn()), batch, BatchOptions(max_concurrency=self.max_concurrency), log=self.log
-        )
-        failures = outcome.failures
-        if failures:
-            raise TwilioSendError(
-                f"Notification not sent to {len(failures)} of {len(batch.recipients)} recipient(s):\n"
-                + summarize_failures(failures),
-                results=outcome.results,
-                error_type=common_error_type(failures),
+        if outcome.failures:
+            raise failed_recipients_error(
+                outcome, f"Notification not sent to {len(outcome.failures)} of {len(batch.recipients)} recipient(s)"
             )
         self.log.info("Notification sent: %s", ", ".join(r["sid"] for r in outcome.results))
         return outcome

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_twilio._compat import BaseOperator, BaseOperatorLink
-from airflow_provider_twilio.exceptions import TwilioSendError
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -119,38 +118,33 @@ class TwilioSendSmsOperator(BaseOperator):
         # The sending core is imported here, not at module level: DAG files import this module on every parse.
         from airflow_provider_twilio.hooks.twilio import TwilioHook
         from airflow_provider_twilio.sending.batch import BatchOptions
-        from airflow_provider_twilio.sending.core import messages_resource, send_batch
-        from airflow_provider_twilio.sending.results import common_error_type, summarize_failures
-        from airflow_provider_twilio.sending.validation import validate_batch
+        from airflow_provider_twilio.sending.results import summarize_failures
+        from airflow_provider_twilio.sending.with_hook import failed_recipients_error, send_through_hook
 
         hook = TwilioHook(twilio_conn_id=self.twilio_conn_id)
-        settings = hook.settings
-        batch = validate_batch(
-            to=self.to,
-            body=self.body,
-            from_=self.from_,
-            messaging_service_sid=self.messaging_service_sid,
-            media_url=self.media_url,
-            content_sid=self.content_sid,
-            content_variables=self.content_variables,
-            status_callback=self.status_callback,
-            validity_period=self.validity_period,
-            send_at=self.send_at,
-            shorten_urls=self.shorten_urls,
-            max_segments=self.max_segments,
-            default_from=settings.default_from,
-            default_messaging_service_sid=settings.default_messaging_service_sid,
-        )
-        self.log.info(batch.describe())
-        outcome = send_batch(
-            messages_resource(hook.get_conn()),
-            batch,
+        fields = {
+            "to": self.to,
+            "body": self.body,
+            "from_": self.from_,
+            "messaging_service_sid": self.messaging_service_sid,
+            "media_url": self.media_url,
+            "content_sid": self.content_sid,
+            "content_variables": self.content_variables,
+            "status_callback": self.status_callback,
+            "validity_period": self.validity_period,
+            "send_at": self.send_at,
+            "shorten_urls": self.shorten_urls,
+            "max_segments": self.max_segments,
+        }
+        batch, outcome = send_through_hook(
+            hook,
+            fields,
             BatchOptions(max_concurrency=self.max_concurrency, max_rate=self.max_rate),
             dedupe_since=self._dedupe_since(context),
             log=self.log,
         )
         ti = context["ti"]
-        ti.xcom_push(key=CONSOLE_URL_XCOM_KEY, value=settings.console_messages_url)
+        ti.xcom_push(key=CONSOLE_URL_XCOM_KEY, value=hook.settings.console_messages_url)
         failures = outcome.failures
         if failures:
             self.log.warning(
@@ -158,12 +152,8 @@ class TwilioSendSmsOperator(BaseOperator):
             )
             if self.fail_on_error:
                 ti.xcom_push(key="return_value", value=outcome.results)
-                raise TwilioSendError(
-                    f"{len(failures)} of {len(batch.recipients)} recipient(s) could not be sent to:\n"
-                    + summarize_failures(failures),
-                    results=outcome.results,
-                    error_type=common_error_type(failures),
-                    code=failures[0]["error_code"] if len({f["error_code"] for f in failures}) == 1 else None,
+                raise failed_recipients_error(
+                    outcome, f"{len(failures)} of {len(batch.recipients)} recipient(s) could not be sent to"
                 )
         return outcome.results
 

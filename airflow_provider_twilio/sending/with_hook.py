@@ -1,0 +1,45 @@
+"""Validate against a connection's defaults and send: the whole path the operator and the notifier share."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from airflow_provider_twilio.exceptions import TwilioSendError
+from airflow_provider_twilio.sending.batch import BatchOptions
+from airflow_provider_twilio.sending.core import SendOutcome, messages_resource, send_batch
+from airflow_provider_twilio.sending.results import common_error_type, summarize_failures
+from airflow_provider_twilio.sending.validation import ValidatedBatch, validate_batch
+
+
+def send_through_hook(
+    hook: Any,
+    fields: dict[str, Any],
+    options: BatchOptions,
+    *,
+    log: logging.Logger | Any,
+    dedupe_since: datetime | None = None,
+) -> tuple[ValidatedBatch, SendOutcome]:
+    """Check every field before the first request (the connection supplies the default sender), then send."""
+    settings = hook.settings
+    batch = validate_batch(
+        **fields,
+        default_from=settings.default_from,
+        default_messaging_service_sid=settings.default_messaging_service_sid,
+    )
+    log.info(batch.describe())
+    outcome = send_batch(messages_resource(hook.get_conn()), batch, options, dedupe_since=dedupe_since, log=log)
+    return batch, outcome
+
+
+def failed_recipients_error(outcome: SendOutcome, headline: str) -> TwilioSendError:
+    """One error naming every recipient that failed and why, carrying all results."""
+    failures = outcome.failures
+    codes = {failure["error_code"] for failure in failures}
+    return TwilioSendError(
+        f"{headline}:\n{summarize_failures(failures)}",
+        results=outcome.results,
+        error_type=common_error_type(failures),
+        code=codes.pop() if len(codes) == 1 else None,
+    )
