@@ -55,3 +55,14 @@ def test_failures_raise_a_named_error(twilio_emulator: Any) -> None:
         notifier.notify({})
     assert info.value.error_type is ErrorType.RECIPIENT_OPTED_OUT_ERROR
     assert info.value.results[0]["error_code"] == 21610
+
+
+def test_human_in_the_loop_operator_takes_it_as_a_notifier(twilio_emulator: Any) -> None:
+    """Airflow >= 3.1 HITL operators call each notifier with the task context while they wait for a human."""
+    hitl = pytest.importorskip("airflow.providers.standard.operators.hitl", reason="needs Airflow >= 3.1 HITL")
+    notifier = TwilioSmsNotifier(to="+15551230001", body="Approval needed for {{ ti.task_id }}")
+    operator = hitl.HITLOperator(task_id="approve", subject="Deploy?", options=["Yes", "No"], notifiers=notifier)
+    assert list(operator.notifiers) == [notifier]
+    for each in operator.notifiers:  # what HITLOperator.execute does before it waits
+        each({"ti": type("TI", (), {"task_id": "approve"})(), "task_instance": None})
+    assert [m["body"] for m in twilio_emulator.messages()] == ["Approval needed for approve"]
