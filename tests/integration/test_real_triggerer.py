@@ -1,0 +1,288 @@
+"""TwilioInboundSmsTrigger in a real ``airflow triggerer`` process, not the in-process loop of ``dag.test()``.
+
+The test puts a task instance of ``dags/real_triggerer_inbound.py`` in the ``deferred`` state, linked to
+a Trigger row built from the sensor's own arguments, and starts ``python -m airflow triggerer`` on the
+same SQLite DB. The triggerer must claim the trigger, answer a wrong reply once (``echo_error``) and
+hand the matching reply back to the task instance, which the scheduler would then resume.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pytest
+
+if TYPE_CHECKING:
+    from airflow_provider_twilio.emulator.server import TwilioEmulator
+
+pytestmark = pytest.mark.integration
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DAG_FILE = Path(__file__).resolve().parent / "dags" / "real_triggerer_inbound.py"
+DAG_ID, TASK_ID = "real_triggerer_inbound", "wait"
+US, ANN = "+15005550006", "+15551230971"  # a sender no other test uses
+WRONG, RIGHT = "maybe later {{ 7 * 7 }}", "yes 4821"
+TIMEOUT = 90.0
+
+T = TypeVar("T")
+
+
+def airflow_major() -> int:
+    from airflow import __version__
+
+    return int(__version__.split(".")[0])
+
+
+def parse_dag_file() -> Any:
+    """The DAG file parsed into a DagBag, the way the DAG processor (scheduler on Airflow 2) parses it."""
+    if airflow_major() >= 3:
+        from airflow.dag_processing.dagbag import BundleDagBag
+
+        bag = BundleDagBag(dag_folder=str(DAG_FILE), bundle_path=REPO_ROOT, bundle_name="dags-folder")
+    else:
+        from airflow.models.dagbag import DagBag
+
+        bag = DagBag(dag_folder=str(DAG_FILE), include_examples=False)
+    assert not bag.import_errors, bag.import_errors
+    return bag
+
+
+def build_trigger(sensor: Any, since: str) -> Any:
+    """The trigger the sensor's ``execute()`` defers with (sender and reply template as the DAG gives them)."""
+    from airflow_provider_twilio.triggers.sms import TwilioInboundSmsTrigger
+
+    return TwilioInboundSmsTrigger(
+        pattern=sensor.pattern,
+        to=US,
+        since=since,
+        from_=[sensor.from_],
+        ignore_case=sensor.ignore_case,
+        echo_error=sensor.echo_error,
+        twilio_conn_id=sensor.twilio_conn_id,
+        poll_interval=float(sensor.poke_interval),
+    )
+
+
+def create_run_airflow3(bag: Any, run_id: str) -> Any:
+    """Serialize the DAG (bundle, DagModel, DagVersion) and start a run, as the dag processor and API would."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import sync_bag_to_db
+    from airflow.models.dagbag import DBDagBag
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState
+    from airflow.utils.types import DagRunTriggeredByType, DagRunType
+
+    with create_session() as session:
+        DagBundlesManager().sync_bundles_to_db(session=session)
+    with create_session() as session:
+        sync_bag_to_db(bag, "dags-folder", None, session=session)
+    with create_session() as session:
+        dag = DBDagBag().get_latest_version_of_dag(DAG_ID, session=session)
+        assert dag is not None
+        now = datetime.now(timezone.utc)
+        run = dag.create_dagrun(
+            run_id=run_id,
+            logical_date=None,
+            run_after=now,
+            start_date=now,
+            run_type=DagRunType.MANUAL,
+            triggered_by=DagRunTriggeredByType.TEST,
+            state=DagRunState.RUNNING,
+            session=session,
+        )
+        return run.start_date
+
+
+def create_run_airflow2(bag: Any, run_id: str) -> Any:
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState
+    from airflow.utils.types import DagRunType
+
+    dag = bag.get_dag(DAG_ID)
+    with create_session() as session:
+        dag.sync_to_db(session=session)
+    with create_session() as session:
+        now = datetime.now(timezone.utc)
+        run = dag.create_dagrun(
+            run_id=run_id,
+            execution_date=now,
+            data_interval=(now, now),
+            start_date=now,
+            run_type=DagRunType.MANUAL,
+            state=DagRunState.RUNNING,
+            external_trigger=True,
+            session=session,
+        )
+        return run.start_date
+
+
+def defer_task_instance(run_id: str, trigger: Any) -> int:
+    """Do what ``BaseOperator.defer`` leads to: a Trigger row and the task instance deferred on it."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.trigger import Trigger
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
+    from sqlalchemy import select
+
+    with create_session() as session:
+        row = Trigger.from_object(trigger)
+        session.add(row)
+        session.flush()
+        ti = session.scalars(
+            select(TaskInstance).where(
+                TaskInstance.dag_id == DAG_ID, TaskInstance.run_id == run_id, TaskInstance.task_id == TASK_ID
+            )
+        ).one()
+        if airflow_major() >= 3:
+            assert ti.dag_version_id is not None  # the triggerer skips task instances without one
+        ti.try_number = 1
+        ti.state = TaskInstanceState.DEFERRED
+        ti.trigger_id = row.id
+        ti.next_method = "execute_complete"
+        return int(row.id)
+
+
+def task_instance_state(run_id: str) -> dict[str, Any]:
+    """One short read, so the triggerer is never kept waiting on the SQLite lock."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        ti = session.scalars(
+            select(TaskInstance).where(
+                TaskInstance.dag_id == DAG_ID, TaskInstance.run_id == run_id, TaskInstance.task_id == TASK_ID
+            )
+        ).one()
+        return {
+            "state": str(ti.state.value if hasattr(ti.state, "value") else ti.state),
+            "next_method": ti.next_method,
+            "next_kwargs": ti.next_kwargs,
+            "trigger_id": ti.trigger_id,
+        }
+
+
+def trigger_log_text(run_id: str) -> str:
+    """The log the triggerer keeps per task instance: ``<task log>.trigger.<triggerer job id>.log``."""
+    from airflow.configuration import conf
+
+    base = Path(conf.get("logging", "base_log_folder"))
+    files = sorted(base.glob(f"dag_id={DAG_ID}/run_id={run_id}/task_id={TASK_ID}/*.trigger.*.log"))
+    assert files, f"no trigger log under {base}"
+    return "\n".join(f.read_text(errors="replace") for f in files)
+
+
+def decoded(next_kwargs: Any) -> dict[str, Any]:
+    """``next_kwargs`` as the task would receive them (Airflow 3 stores them serde-encoded)."""
+    if airflow_major() < 3:
+        return dict(next_kwargs)
+    from airflow.sdk.serde import deserialize
+
+    value = deserialize(next_kwargs)
+    assert isinstance(value, dict)
+    return value
+
+
+@contextmanager
+def triggerer(log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``airflow triggerer`` in its own process group, with this test's environment (DB, connection)."""
+    from airflow.configuration import conf
+
+    env = os.environ.copy()
+    env["AIRFLOW__CORE__FERNET_KEY"] = conf.get("core", "fernet_key")  # the trigger kwargs are encrypted
+    env["PYTHONUNBUFFERED"] = "1"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "airflow", "triggerer", "--skip-serve-logs"],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield proc
+        finally:
+            for sig, grace in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 10.0)):
+                if proc.poll() is not None:
+                    break
+                try:
+                    os.killpg(proc.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    proc.wait(timeout=grace)
+                except subprocess.TimeoutExpired:
+                    continue
+            with suppress(ProcessLookupError):  # children left behind by a triggerer that exited first
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def wait_for(probe: Callable[[], T | None], what: str, proc: subprocess.Popen[bytes], log_path: Path) -> T:
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        value = probe()
+        if value:
+            return value
+        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-40:])
+        assert proc.poll() is None, f"triggerer exited ({proc.returncode}) while waiting for {what}:\n{tail}"
+        assert time.monotonic() < deadline, f"no {what} within {TIMEOUT:.0f} s; triggerer log:\n{tail}"
+        time.sleep(0.25)
+
+
+def list_requests(emu: TwilioEmulator) -> int:
+    return sum(1 for r in emu.request_log() if r["method"] == "GET" and r["path"].endswith("/Messages.json"))
+
+
+def test_trigger_runs_in_a_real_triggerer(airflow_db: Path, twilio_emulator: TwilioEmulator, tmp_path: Path) -> None:
+    emu = twilio_emulator
+    bag = parse_dag_file()
+    sensor = bag.get_dag(DAG_ID).get_task(TASK_ID)
+    run_id = f"real_triggerer__{time.time_ns()}"
+    create_run = create_run_airflow3 if airflow_major() >= 3 else create_run_airflow2
+    started = create_run(bag, run_id)
+    trigger_id = defer_task_instance(run_id, build_trigger(sensor, started.isoformat()))
+    assert task_instance_state(run_id)["state"] == "deferred"
+
+    def error_replies() -> list[str]:
+        return [m["body"] for m in emu.messages() if m["direction"] != "inbound" and m["to"] == ANN]
+
+    def resumed() -> dict[str, Any] | None:
+        ti = task_instance_state(run_id)
+        return ti if ti["state"] != "deferred" else None
+
+    log_path = tmp_path / "triggerer.log"
+    with triggerer(log_path) as proc:
+        emu.inject_inbound(from_=ANN, to=US, body=WRONG)
+        wait_for(error_replies, "error reply from the triggerer", proc, log_path)
+        # Let the trigger poll a few more times, so a second error reply would have been sent by now.
+        polls = list_requests(emu)
+        wait_for(lambda: list_requests(emu) >= polls + 3, "further polls", proc, log_path)
+        emu.inject_inbound(from_=ANN, to=US, body=RIGHT)
+        ti = wait_for(resumed, "event handed to the task instance", proc, log_path)
+        log_text = log_path.read_text(errors="replace")
+
+    assert ti["state"] == "scheduled", log_text[-4000:]
+    assert ti["next_method"] == "execute_complete"
+    assert ti["trigger_id"] is None
+    event = decoded(ti["next_kwargs"])["event"]
+    assert event["status"] == "match", event
+    result = event["result"]
+    assert result["match_groups"] == {"answer": "yes", "code": "4821"}
+    assert result["message"]["from"] == ANN
+    assert result["message"]["body"] == RIGHT
+    # The wrong reply was answered exactly once, from the triggerer process, and never rendered.
+    assert error_replies() == [f"Sorry, '{WRONG}' is not an answer. Reply YES or NO and the code."]
+    # The triggerer wrote the trigger's own log lines to the task instance's trigger log.
+    trigger_log = trigger_log_text(run_id)
+    assert trigger_log.count("Sent error reply") == 1, trigger_log
+    assert f"(ID {trigger_id})" in trigger_log and " matched" in trigger_log, trigger_log
