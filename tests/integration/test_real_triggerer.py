@@ -171,14 +171,16 @@ def task_instance_state(run_id: str) -> dict[str, Any]:
         }
 
 
-def trigger_log_text(run_id: str) -> str:
+def trigger_log_files(run_id: str) -> list[Path]:
     """The log the triggerer keeps per task instance: ``<task log>.trigger.<triggerer job id>.log``."""
     from airflow.configuration import conf
 
     base = Path(conf.get("logging", "base_log_folder"))
-    files = sorted(base.glob(f"dag_id={DAG_ID}/run_id={run_id}/task_id={TASK_ID}/*.trigger.*.log"))
-    assert files, f"no trigger log under {base}"
-    return "\n".join(f.read_text(errors="replace") for f in files)
+    return sorted(base.glob(f"dag_id={DAG_ID}/run_id={run_id}/task_id={TASK_ID}/*.trigger.*.log"))
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def decoded(next_kwargs: Any) -> dict[str, Any]:
@@ -227,15 +229,14 @@ def triggerer(log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
                 os.killpg(proc.pid, signal.SIGKILL)
 
 
-def wait_for(probe: Callable[[], T | None], what: str, proc: subprocess.Popen[bytes], log_path: Path) -> T:
+def wait_for(probe: Callable[[], T | None], what: str, proc: subprocess.Popen[bytes], report: Callable[[], str]) -> T:
     deadline = time.monotonic() + TIMEOUT
     while True:
         value = probe()
         if value:
             return value
-        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-40:])
-        assert proc.poll() is None, f"triggerer exited ({proc.returncode}) while waiting for {what}:\n{tail}"
-        assert time.monotonic() < deadline, f"no {what} within {TIMEOUT:.0f} s; triggerer log:\n{tail}"
+        assert proc.poll() is None, f"triggerer exited ({proc.returncode}) while waiting for {what}:\n{report()}"
+        assert time.monotonic() < deadline, f"no {what} within {TIMEOUT:.0f} s:\n{report()}"
         time.sleep(0.25)
 
 
@@ -261,17 +262,28 @@ def test_trigger_runs_in_a_real_triggerer(airflow_db: Path, twilio_emulator: Twi
         return ti if ti["state"] != "deferred" else None
 
     log_path = tmp_path / "triggerer.log"
+
+    def report() -> str:
+        logs = [log_path, *trigger_log_files(run_id)]
+        return "\n".join(f"--- {path.name}\n{tail(path)}" for path in logs if path.exists())
+
+    def error_reply_while_deferred() -> list[str]:
+        replies = error_replies()
+        if not replies:
+            ti = task_instance_state(run_id)
+            assert ti["state"] == "deferred", f"resumed before any error reply: {ti}\n{report()}"
+        return replies
+
     with triggerer(log_path) as proc:
         emu.inject_inbound(from_=ANN, to=US, body=WRONG)
-        wait_for(error_replies, "error reply from the triggerer", proc, log_path)
+        wait_for(error_reply_while_deferred, "error reply from the triggerer", proc, report)
         # Let the trigger poll a few more times, so a second error reply would have been sent by now.
         polls = list_requests(emu)
-        wait_for(lambda: list_requests(emu) >= polls + 3, "further polls", proc, log_path)
+        wait_for(lambda: list_requests(emu) >= polls + 3, "further polls", proc, report)
         emu.inject_inbound(from_=ANN, to=US, body=RIGHT)
-        ti = wait_for(resumed, "event handed to the task instance", proc, log_path)
-        log_text = log_path.read_text(errors="replace")
+        ti = wait_for(resumed, "event handed to the task instance", proc, report)
 
-    assert ti["state"] == "scheduled", log_text[-4000:]
+    assert ti["state"] == "scheduled", report()
     assert ti["next_method"] == "execute_complete"
     assert ti["trigger_id"] is None
     event = decoded(ti["next_kwargs"])["event"]
@@ -283,6 +295,8 @@ def test_trigger_runs_in_a_real_triggerer(airflow_db: Path, twilio_emulator: Twi
     # The wrong reply was answered exactly once, from the triggerer process, and never rendered.
     assert error_replies() == [f"Sorry, '{WRONG}' is not an answer. Reply YES or NO and the code."]
     # The triggerer wrote the trigger's own log lines to the task instance's trigger log.
-    trigger_log = trigger_log_text(run_id)
+    files = trigger_log_files(run_id)
+    assert files, "the triggerer wrote no trigger log for the task instance"
+    trigger_log = "\n".join(path.read_text(errors="replace") for path in files)
     assert trigger_log.count("Sent error reply") == 1, trigger_log
     assert f"(ID {trigger_id})" in trigger_log and " matched" in trigger_log, trigger_log
