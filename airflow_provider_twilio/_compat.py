@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from airflow.providers.common.compat.sdk import (
     AirflowException,
+    AirflowNotFoundException,
     BaseHook,
     BaseOperator,
     BaseOperatorLink,
@@ -15,6 +16,7 @@ from airflow.providers.common.compat.sdk import (
 
 __all__ = [
     "AirflowException",
+    "AirflowNotFoundException",
     "BaseHook",
     "BaseOperator",
     "BaseOperatorLink",

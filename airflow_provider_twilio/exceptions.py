@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from airflow_provider_twilio._compat import AirflowException
+from airflow_provider_twilio._compat import AirflowException, AirflowNotFoundException
 
 
 class ErrorType(str, Enum):
@@ -163,6 +163,8 @@ def classify_exception(exc: BaseException) -> TwilioProviderError:
     """
     if isinstance(exc, TwilioProviderError):
         return exc
+    if isinstance(exc, AirflowNotFoundException):
+        return TwilioConnectionConfigError(f"The Twilio connection could not be found: {exc}")
     from twilio.base.exceptions import TwilioException, TwilioRestException
 
     if isinstance(exc, TwilioRestException):

@@ -90,3 +90,13 @@ def test_common_error_type():
     same = [{"error_type": "RATE_LIMITED"}, {"error_type": "RATE_LIMITED"}]
     assert common_error_type(same) is ErrorType.RATE_LIMITED
     assert common_error_type([*same, {"error_type": "QUEUE_FULL"}]) is ErrorType.UNKNOWN_ERROR
+
+
+def test_missing_connection_is_a_configuration_error_not_a_twilio_failure() -> None:
+    from airflow_provider_twilio._compat import AirflowNotFoundException
+    from airflow_provider_twilio.exceptions import ErrorType, TwilioConnectionConfigError, classify_exception
+
+    error = classify_exception(AirflowNotFoundException("The conn_id `twilio_nope` isn't defined"))
+    assert isinstance(error, TwilioConnectionConfigError)
+    assert error.error_type is ErrorType.INVALID_INPUT
+    assert "twilio_nope" in error.message
