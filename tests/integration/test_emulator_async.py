@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from tests.integration.test_emulator_core import DEFAULT_FROM, RECIPIENT
+from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT
 
 pytestmark = pytest.mark.integration
 

@@ -11,23 +11,15 @@ from urllib.parse import parse_qsl
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from tests.integration.test_emulator_core import DEFAULT_FROM, RECIPIENT, SERVICE_SID, rest_error, sdk_client
-from tests.integration.test_emulator_messages import wait_for
+from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, SERVICE_SID, rest_error, sdk_client, wait_for
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[TwilioEmulator]:
-    with TwilioEmulator() as emulator:
-        yield emulator
-
-
 @pytest.fixture
-def fresh(emu: TwilioEmulator) -> TwilioEmulator:
-    emu.reset()
-    emu.configure(status_delay=0.02)
-    return emu
+def fresh(fresh: TwilioEmulator) -> TwilioEmulator:
+    fresh.configure(status_delay=0.02)
+    return fresh
 
 
 class Receiver:

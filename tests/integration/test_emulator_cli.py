@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_emulator_core import DEFAULT_FROM, RECIPIENT
-from tests.integration.test_emulator_messages import wait_for
+from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, wait_for
 
 pytestmark = pytest.mark.integration
 

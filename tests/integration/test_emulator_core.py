@@ -3,46 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
+from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, SERVICE_SID, rest_error, sdk_client
 
 pytestmark = pytest.mark.integration
-
-DEFAULT_FROM = "+15005550006"
-RECIPIENT = "+15551230001"
-SERVICE_SID = "MG" + "ab" * 16
-
-
-@pytest.fixture(scope="module")
-def emu() -> Iterator[TwilioEmulator]:
-    with TwilioEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def fresh(emu: TwilioEmulator) -> TwilioEmulator:
-    emu.reset()
-    return emu
-
-
-def sdk_client(emu: TwilioEmulator, username: str | None = None, password: str | None = None) -> Any:
-    from twilio.rest import Client
-
-    client = Client(username or emu.account_sid, password or emu.auth_token, account_sid=emu.account_sid)
-    client.api.base_url = emu.base_url
-    return client
-
-
-def rest_error(call: Any) -> Any:
-    from twilio.base.exceptions import TwilioRestException
-
-    with pytest.raises(TwilioRestException) as info:
-        call()
-    return info.value
 
 
 def test_fetch_account(emu: TwilioEmulator) -> None:

@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from tests.integration.test_emulator_core import DEFAULT_FROM, RECIPIENT, sdk_client
+from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, sdk_client
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def emu() -> Iterator[TwilioEmulator]:
-    with TwilioEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def fresh(emu: TwilioEmulator) -> TwilioEmulator:
-    emu.reset()
-    return emu
 
 
 def outcome(send: Any) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -12,33 +11,17 @@ from typing import Any
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from tests.integration.test_emulator_core import DEFAULT_FROM, RECIPIENT, SERVICE_SID, rest_error, sdk_client
+from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, SERVICE_SID, rest_error, sdk_client, wait_for
 
 pytestmark = pytest.mark.integration
 
 SPEC = json.loads((Path(__file__).resolve().parent.parent / "data" / "twilio_api_v2010.json").read_text())
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[TwilioEmulator]:
-    with TwilioEmulator() as emulator:
-        yield emulator
-
-
 @pytest.fixture
-def fresh(emu: TwilioEmulator) -> TwilioEmulator:
-    emu.reset()
-    emu.configure(status_delay=0.02)
-    return emu
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.01)
+def fresh(fresh: TwilioEmulator) -> TwilioEmulator:
+    fresh.configure(status_delay=0.02)
+    return fresh
 
 
 def final_status(client: Any, sid: str) -> Any:

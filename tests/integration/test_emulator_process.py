@@ -8,8 +8,7 @@ import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
 from airflow_provider_twilio.emulator.errors import ApiError
-from tests.integration.test_emulator_core import DEFAULT_FROM, RECIPIENT, rest_error, sdk_client
-from tests.integration.test_emulator_messages import wait_for
+from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, rest_error, sdk_client, wait_for
 
 pytestmark = pytest.mark.integration
 
