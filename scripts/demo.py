@@ -86,7 +86,7 @@ def run_approval(outcome: Outcome) -> None:
     with TwilioEmulator() as emulator:
         os.environ["AIRFLOW_CONN_TWILIO_DEFAULT"] = emulator.connection_uri
         emulator.configure(status_delay=0.2)
-        emulator.add_auto_reply(to=APPROVER, body=REPLY, delay=REPLY_DELAY)
+        emulator.add_auto_reply(to=APPROVER, body=REPLY, delay=REPLY_DELAY, times=1)
 
         dagbag = DagBag(dag_folder=str(EXAMPLE_DAGS))
         dag = dagbag.get_dag(DAG_ID)

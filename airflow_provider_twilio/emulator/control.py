@@ -69,8 +69,12 @@ async def get_settings(request: Request) -> Response:
 async def add_auto_reply(request: Request) -> Response:
     data = await _json(request)
     try:
+        times = data.get("times")
         state_of(request).add_auto_reply(
-            to=str(data["to"]), body=str(data["body"]), delay=float(data.get("delay", 1.0))
+            to=str(data["to"]),
+            body=str(data["body"]),
+            delay=float(data.get("delay", 1.0)),
+            times=None if times is None else int(times),
         )
     except KeyError as err:
         raise ApiError(400, 20001, f"Missing field {err.args[0]!r}") from None
@@ -81,7 +85,7 @@ async def add_auto_reply(request: Request) -> Response:
 
 def _auto_replies(request: Request) -> dict[str, Any]:
     rules = state_of(request).auto_replies()
-    return {"auto_replies": [{"to": r.to, "body": r.body, "delay": r.delay} for r in rules]}
+    return {"auto_replies": [{"to": r.to, "body": r.body, "delay": r.delay, "times_left": r.times_left} for r in rules]}
 
 
 async def list_auto_replies(request: Request) -> Response:

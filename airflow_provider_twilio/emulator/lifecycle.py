@@ -20,7 +20,7 @@ def after_accept(state: EmulatorState, message: Message) -> None:
     if message.timeline[-1].status != "delivered":
         return  # a handset that never got the message does not answer it
     queued_at = next(step.at for step in message.timeline if step.status == "queued")
-    for rule in state.auto_replies_for(message.to):
+    for rule in state.take_auto_replies_for(message.to):
         state.call_later(queued_at - now + rule.delay, _reply(state, message, rule.body))
 
 

@@ -198,15 +198,16 @@ class TwilioEmulator:
             return
         operations.configure(self.state, **settings)
 
-    def add_auto_reply(self, to: str, body: str, delay: float = 1.0) -> None:
-        """After each outbound message to ``to``, ``to`` replies ``body`` ``delay`` seconds after it is queued."""
+    def add_auto_reply(self, to: str, body: str, delay: float = 1.0, times: int | None = None) -> None:
+        """After each outbound message to ``to`` (the next ``times`` ones, if given), ``to`` replies ``body``
+        ``delay`` seconds after it is queued."""
         if self._process is not None:
             try:
-                self._process.call("POST", "auto_replies", {"to": to, "body": body, "delay": delay})
+                self._process.call("POST", "auto_replies", {"to": to, "body": body, "delay": delay, "times": times})
             except ApiError as err:
                 raise ValueError(err.message) from None
             return
-        self.state.add_auto_reply(to=to, body=body, delay=delay)
+        self.state.add_auto_reply(to=to, body=body, delay=delay, times=times)
 
     def reset(self) -> None:
         """Forget messages, calls, auto replies, faults and the request log; credentials stay."""

@@ -18,11 +18,13 @@ DEFAULT_STATUS_DELAY = 0.05
 REQUEST_LOG_SIZE = 10_000
 
 
-@dataclass(frozen=True)
+@dataclass
 class AutoReply:
     to: str
     body: str
     delay: float
+    times_left: int | None = None
+    """Outbound messages still to answer; None answers every one."""
 
 
 class EmulatorState:
@@ -57,15 +59,25 @@ class EmulatorState:
         return secret is not None and secrets.compare_digest(password, secret)
 
     # auto replies
-    def add_auto_reply(self, to: str, body: str, delay: float = 1.0) -> None:
+    def add_auto_reply(self, to: str, body: str, delay: float = 1.0, times: int | None = None) -> None:
         if float(delay) < 0:
             raise ValueError(f"delay must be >= 0 seconds, got {delay!r}")
+        if times is not None and int(times) < 1:
+            raise ValueError(f"times must be a positive number of replies (or None for every message), got {times!r}")
         with self.lock:
-            self._auto_replies.append(AutoReply(to=to, body=body, delay=float(delay)))
+            self._auto_replies.append(
+                AutoReply(to=to, body=body, delay=float(delay), times_left=None if times is None else int(times))
+            )
 
-    def auto_replies_for(self, to: str) -> list[AutoReply]:
+    def take_auto_replies_for(self, to: str) -> list[AutoReply]:
+        """The rules that answer a new outbound message to ``to``; each use counts against ``times``."""
         with self.lock:
-            return [rule for rule in self._auto_replies if rule.to == to]
+            firing = [rule for rule in self._auto_replies if rule.to == to]
+            for rule in firing:
+                if rule.times_left is not None:
+                    rule.times_left -= 1
+            self._auto_replies = [rule for rule in self._auto_replies if rule.times_left != 0]
+            return firing
 
     def auto_replies(self) -> list[AutoReply]:
         with self.lock:

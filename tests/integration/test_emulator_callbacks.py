@@ -125,6 +125,22 @@ def test_auto_reply_arrives_from_the_recipient(fresh: TwilioEmulator) -> None:
     assert [m["to"] for m in fresh.messages() if m["direction"] == "inbound"] == [DEFAULT_FROM]
 
 
+def test_auto_reply_times_limits_how_many_messages_are_answered(fresh: TwilioEmulator) -> None:
+    fresh.add_auto_reply(to=RECIPIENT, body="once", delay=0.02, times=1)
+    fresh.add_auto_reply(to=RECIPIENT, body="every", delay=0.02)
+    client = sdk_client(fresh)
+    for n in range(3):
+        client.messages.create(to=RECIPIENT, from_=DEFAULT_FROM, body=f"question {n}")
+
+    def bodies() -> list[str]:
+        return [m["body"] for m in fresh.messages() if m["direction"] == "inbound"]
+
+    assert wait_for(lambda: bodies().count("every") == 3)
+    assert bodies().count("once") == 1
+    with pytest.raises(ValueError, match="times"):
+        fresh.add_auto_reply(to=RECIPIENT, body="never", times=0)
+
+
 def test_reset_cancels_pending_auto_replies(fresh: TwilioEmulator) -> None:
     fresh.add_auto_reply(to=RECIPIENT, body="late", delay=0.3)
     sdk_client(fresh).messages.create(to=RECIPIENT, from_=DEFAULT_FROM, body="x")

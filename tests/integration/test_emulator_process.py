@@ -23,11 +23,13 @@ def test_python_api_drives_the_child_process(emu: TwilioEmulator) -> None:
     emu.reset()
     emu.configure(status_delay=0.01)
     client = sdk_client(emu)
-    emu.add_auto_reply(to=RECIPIENT, body="YES 7", delay=0.01)
+    emu.add_auto_reply(to=RECIPIENT, body="YES 7", delay=0.01, times=1)
     sent = client.messages.create(to=RECIPIENT, from_=DEFAULT_FROM, body="ok?")
     assert wait_for(lambda: len(emu.messages()) == 2)
     assert [m["body"] for m in emu.messages()] == ["YES 7", "ok?"]
     assert emu.messages()[1]["sid"] == sent.sid
+    assert emu._process is not None
+    assert emu._process.call("GET", "auto_replies") == {"auto_replies": []}  # used up in the child
     injected = emu.inject_inbound(from_="+15551230002", body="hi")
     assert client.messages(injected["sid"]).fetch().body == "hi"
     assert [entry["method"] for entry in emu.request_log()] == ["POST", "GET"]
