@@ -110,7 +110,7 @@ def clock(rfc2822: str | None) -> str:
 
 def print_report(outcome: Outcome) -> None:
     print(f"Approval DAG {DAG_ID!r} against the local Twilio emulator; the approver {APPROVER} is simulated")
-    print(f"by an auto-reply ({REPLY!r}, {REPLY_DELAY:g} s after each text it gets).\n")
+    print(f"by an auto-reply ({REPLY!r}, {REPLY_DELAY:g} s after the first text it gets).\n")
     print("Conversation:")
     width = max((len(m["body"]) for m in outcome.messages), default=0)
     for m in outcome.messages:
