@@ -90,7 +90,7 @@ def test_control_endpoints(served: tuple[str, str]) -> None:
 
     control(base_url, "POST", "auto_replies", {"to": RECIPIENT, "body": "YES 1", "delay": 0.02})
     assert control(base_url, "GET", "auto_replies")["auto_replies"] == [
-        {"to": RECIPIENT, "body": "YES 1", "delay": 0.02}
+        {"to": RECIPIENT, "body": "YES 1", "delay": 0.02, "times_left": None}
     ]
     sent = client.messages.create(to=RECIPIENT, from_=DEFAULT_FROM, body="ok?")
     assert wait_for(lambda: len(control(base_url, "GET", "messages")["messages"]) == 2)
