@@ -25,6 +25,8 @@ if [ ! -x "$tools/bin/uv" ]; then
 fi
 uv="$tools/bin/uv"
 
+# The project's own environment: the emulator, users' test extra, our dev tools and the benchmarks' baseline.
+project=".[emulator,test,dev,bench]"
 env_dir=".venv/$line"
 stamp="$env_dir/.installed"
 want="$( (cat pyproject.toml "$0" "$constraints" 2>/dev/null || true) | sha256sum | cut -d' ' -f1)"
@@ -35,13 +37,13 @@ fi
 [ -x "$env_dir/bin/python" ] || "$uv" venv --quiet --python "$python" "$env_dir"
 if [ -n "$refreeze" ]; then
   "$uv" pip install --quiet --python "$env_dir/bin/python" \
-    "apache-airflow==$airflow_version" -e ".[emulator,test,bench]"
+    "apache-airflow==$airflow_version" -e "$project"
   "$uv" pip freeze --quiet --python "$env_dir/bin/python" --exclude-editable \
     | grep -v '^airflow-provider-twilio' > "$constraints"
   want="$(cat pyproject.toml "$0" "$constraints" | sha256sum | cut -d' ' -f1)"
 else
   "$uv" pip install --quiet --python "$env_dir/bin/python" -c "$constraints" \
-    "apache-airflow==$airflow_version" -e ".[emulator,test,bench]"
+    "apache-airflow==$airflow_version" -e "$project"
 fi
 # Fresh interpreters (tests, dag.test subprocesses, benchmarks) start fast only with bytecode on disk.
 "$env_dir/bin/python" -m compileall -q -j 0 "$("$env_dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null 2>&1 || true
