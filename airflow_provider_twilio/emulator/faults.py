@@ -11,6 +11,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_twilio.emulator.checks import MAX_LATENCY, seconds
+
 UNSET: Any = object()
 
 
@@ -52,9 +54,7 @@ class Faults:
         with self._lock:
             s = self.settings
             if latency is not None:
-                if float(latency) < 0:
-                    raise ValueError(f"latency must be >= 0 seconds, got {latency!r}")
-                s.latency = float(latency)
+                s.latency = seconds("latency", latency, MAX_LATENCY)
             if fail_before_commit is not None:
                 s.fail_before_commit = _probability("fail_before_commit", fail_before_commit)
             if fail_after_commit is not None:

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from airflow_provider_twilio.emulator.errors import ApiError, internal_error, not_found
+from airflow_provider_twilio.emulator.errors import ApiError, bad_request, internal_error, not_found
 from airflow_provider_twilio.emulator.messages import Form
 from airflow_provider_twilio.emulator.middleware import DROP_CONNECTION
 from airflow_provider_twilio.emulator.state import EmulatorState
@@ -32,7 +32,11 @@ def account_of(request: Request) -> EmulatorState:
 
 async def read_form(request: Request) -> Form:
     body = await request.body()
-    return Form(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise bad_request(20001, "The request body is not UTF-8: send form fields as UTF-8, percent-encoded.") from None
+    return Form(parse_qsl(text, keep_blank_values=True))
 
 
 def answer_created(request: Request, state: EmulatorState, resource: dict[str, Any]) -> Response:

@@ -6,7 +6,7 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 
-from airflow_provider_twilio.emulator import numbers
+from airflow_provider_twilio.emulator import checks, numbers
 from airflow_provider_twilio.emulator.errors import ApiError, bad_request
 from airflow_provider_twilio.emulator.store import Message, Step, new_sid
 from airflow_provider_twilio.emulator.timefmt import parse_send_at
@@ -164,7 +164,12 @@ class OutboundRequest:
 
 
 def check_inbound(*, from_: str, to: str, body: str, media_urls: Sequence[str] = ()) -> None:
-    """Injected messages need E.164 addresses and some content."""
+    """Injected messages need E.164 addresses, some content, and text that can be served as UTF-8."""
+    for name, value in (("from_", from_), ("to", to), ("body", body), *(("media_urls", url) for url in media_urls)):
+        try:
+            checks.text(name, value)
+        except ValueError as err:
+            raise ApiError(400, 20001, str(err)) from None
     numbers.check_inbound_address("from_", from_)
     numbers.check_inbound_address("to", to)
     if not body and not media_urls:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import json
 import logging
 import time
@@ -41,7 +40,7 @@ def _credentials(scope: Scope) -> tuple[str, str] | None:
                 return None
             try:
                 username, _, password = base64.b64decode(encoded.strip()).decode().partition(":")
-            except (binascii.Error, UnicodeDecodeError):
+            except ValueError:  # bad base64 (binascii.Error), non-ASCII header text, or not UTF-8 credentials
                 return None
             return username, password
     return None

@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from airflow_provider_twilio.emulator.checks import MAX_DELAY, seconds
 from airflow_provider_twilio.emulator.faults import UNSET
 from airflow_provider_twilio.emulator.messages import build_inbound, check_inbound
 from airflow_provider_twilio.emulator.state import EmulatorState
@@ -41,8 +42,8 @@ def configure(
     status_delay: float | None = None,
 ) -> None:
     """Change only the settings given; ``max_concurrent_requests=None`` removes the limit."""
-    if status_delay is not None and float(status_delay) < 0:
-        raise ValueError(f"status_delay must be >= 0 seconds, got {status_delay!r}")
+    if status_delay is not None:
+        status_delay = seconds("status_delay", status_delay, MAX_DELAY)
     state.faults.configure(
         latency=latency,
         fail_before_commit=fail_before_commit,
@@ -52,7 +53,7 @@ def configure(
         seed=seed,
     )
     if status_delay is not None:
-        state.status_delay = float(status_delay)
+        state.status_delay = status_delay
 
 
 def settings(state: EmulatorState) -> dict[str, Any]:

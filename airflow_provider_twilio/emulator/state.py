@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_twilio.emulator.checks import MAX_DELAY, seconds, text
 from airflow_provider_twilio.emulator.faults import Faults
 from airflow_provider_twilio.emulator.store import MessageStore, new_sid
 
@@ -60,13 +61,14 @@ class EmulatorState:
 
     # auto replies
     def add_auto_reply(self, to: str, body: str, delay: float = 1.0, times: int | None = None) -> None:
-        if float(delay) < 0:
-            raise ValueError(f"delay must be >= 0 seconds, got {delay!r}")
+        delay = seconds("delay", delay, MAX_DELAY)
+        text("to", to)
+        text("body", body)
         if times is not None and int(times) < 1:
             raise ValueError(f"times must be a positive number of replies (or None for every message), got {times!r}")
         with self.lock:
             self._auto_replies.append(
-                AutoReply(to=to, body=body, delay=float(delay), times_left=None if times is None else int(times))
+                AutoReply(to=to, body=body, delay=delay, times_left=None if times is None else int(times))
             )
 
     def take_auto_replies_for(self, to: str) -> list[AutoReply]:

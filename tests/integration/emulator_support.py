@@ -40,3 +40,45 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
         if result or time.monotonic() > deadline:
             return result
         time.sleep(0.01)
+
+
+def basic_auth(emu: TwilioEmulator) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{emu.account_sid}:{emu.auth_token}".encode()).decode()
+
+
+def http_request(
+    base_url: str, method: str, path: str, body: bytes | None = None, headers: dict[str, Any] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """One raw HTTP request (any method, any bytes); returns status, headers (lower-case names) and body."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        connection.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in (headers or {}).items():
+            connection.putheader(name, value)
+        if body is not None:
+            connection.putheader("Content-Type", "application/x-www-form-urlencoded")
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+def assert_twilio_error(status: int, headers: dict[str, str], body: bytes, expected_status: int) -> dict[str, Any]:
+    """The answer is ``expected_status`` with Twilio's JSON error body; returns the body."""
+    import json
+
+    assert status == expected_status, body
+    assert headers["content-type"].startswith("application/json"), headers
+    error = json.loads(body)
+    assert set(error) == {"code", "message", "more_info", "status"}, error
+    assert error["status"] == expected_status and isinstance(error["code"], int)
+    assert error["more_info"] == f"https://www.twilio.com/docs/errors/{error['code']}"
+    return error  # type: ignore[no-any-return]
