@@ -28,12 +28,17 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     "region": {
         "label": "Region",
         "schema": {"type": ["string", "null"]},
-        "description": "Twilio Region, for example ie1 or au1. Leave empty for the default (us1).",
+        "description": (
+            "Twilio Region, for example ie1 or au1: lowercase letters, digits and hyphens only. "
+            "Leave empty for the default (us1)."
+        ),
     },
     "edge": {
         "label": "Edge",
         "schema": {"type": ["string", "null"]},
-        "description": "Twilio Edge location, for example dublin or sydney.",
+        "description": (
+            "Twilio Edge location, for example dublin or sydney: lowercase letters, digits and hyphens only."
+        ),
     },
     "base_url": {
         "label": "API base URL",
@@ -43,7 +48,7 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     "timeout": {
         "label": "Request timeout (seconds)",
         "schema": {"type": ["number", "null"], "default": 30},
-        "description": "Seconds to wait for each Twilio API request.",
+        "description": "Seconds to wait for each Twilio API request: more than 0, at most 3600.",
     },
 }
 

@@ -13,8 +13,15 @@ from urllib.parse import urlsplit
 from airflow_provider_twilio.exceptions import TwilioConnectionConfigError
 
 DEFAULT_TIMEOUT = 30.0
+# Far beyond any useful wait for one request, and well inside what sockets and event loops accept
+# (1e10 s overflows them on every request).
+MAX_TIMEOUT = 3600.0
 # Twilio SIDs are a two-letter type prefix and 32 hex digits; allow any letters so typos are reported, not guessed.
 _SID_BODY = re.compile(r"[0-9A-Za-z]{32}")
+# Region and edge become labels of the API host name (api.<edge>.<region>.twilio.com): anything beyond
+# label syntax could move the request, and the credentials with it, to another host.
+_HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_LABEL_CHAR = re.compile(r"[a-z0-9-]")
 
 _Fail = Callable[[str, str], TwilioConnectionConfigError]
 
@@ -70,10 +77,11 @@ class TwilioConnectionSettings:
             if not account_sid:
                 raise fail("extra 'account_sid'", "is required when the login is an API key SID (SK...)")
         elif account_sid and account_sid != username:
-            raise fail("extra 'account_sid'", f"{account_sid!r} differs from the login {username!r}")
+            # Neither value is echoed: the extra may hold a secret pasted into the wrong field.
+            raise fail("extra 'account_sid'", "differs from the login; leave it empty or repeat the login's AC... SID")
         account_sid = account_sid or username
         if not account_sid.startswith("AC"):
-            raise fail("extra 'account_sid'", f"{account_sid!r} is not an Account SID (AC...)")
+            raise fail("extra 'account_sid'", f"starts with {account_sid[:2]!r}; it is not an Account SID (AC...)")
         _check_sid_shape(account_sid, "extra 'account_sid'", fail)
 
         return cls(
@@ -81,8 +89,8 @@ class TwilioConnectionSettings:
             username=username,
             secret=secret,
             account_sid=account_sid,
-            region=_text(extras.get("region")),
-            edge=_text(extras.get("edge")),
+            region=_host_label(extras.get("region"), "extra 'region'", "ie1", fail),
+            edge=_host_label(extras.get("edge"), "extra 'edge'", "dublin", fail),
             base_url=_base_url(extras.get("base_url"), fail),
             default_from=_text(extras.get("default_from")),
             default_messaging_service_sid=_text(extras.get("default_messaging_service_sid")),
@@ -129,22 +137,41 @@ def _base_url(value: Any, fail: _Fail) -> str | None:
     if parts.username is not None or parts.password is not None:
         # Not echoed: the user part may hold a password. Twilio credentials belong in login/password.
         raise fail("extra 'base_url'", "must not embed credentials (user:password@); use the login and password fields")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise fail("extra 'base_url'", f"{text!r} is not an http(s) URL like https://api.twilio.com")
+    # The value is not echoed (a token pasted here would land in a log); only a short scheme is shown.
+    if parts.scheme not in ("http", "https"):
+        shown = f"scheme {parts.scheme!r}" if re.fullmatch(r"[A-Za-z]{1,5}", parts.scheme) else "no http(s) scheme"
+        raise fail("extra 'base_url'", f"has {shown}; it is not an http(s) URL like https://api.twilio.com")
+    if not parts.hostname:
+        raise fail("extra 'base_url'", "names no host; it is not an http(s) URL like https://api.twilio.com")
     if parts.query or parts.fragment:
-        raise fail("extra 'base_url'", f"{text!r} must not carry a query or fragment")
+        raise fail("extra 'base_url'", "must not carry a query or fragment; give scheme, host, port and path only")
     return text.rstrip("/")
+
+
+def _host_label(value: Any, field_name: str, example: str, fail: _Fail) -> str | None:
+    text = _text(value)
+    if text is None or _HOST_LABEL.fullmatch(text):
+        return text
+    # Only the first offending character is shown, never the value.
+    bad = next((char for char in text if not _LABEL_CHAR.fullmatch(char)), None)
+    problem = f"contains {bad!r}" if bad else "starts or ends with '-' or is over 63 characters"
+    raise fail(
+        field_name,
+        f"{problem}; expected a host name label of lowercase letters, digits and hyphens, like {example!r}",
+    )
 
 
 def _timeout(value: Any, fail: _Fail) -> float:
     if value is None or value == "":
         return DEFAULT_TIMEOUT
+    valid = f"expected a number of seconds, more than 0 and at most {MAX_TIMEOUT:g}"
     if isinstance(value, bool):
-        raise fail("extra 'timeout'", f"{value!r} is not a number of seconds")
+        raise fail("extra 'timeout'", f"is {value!r}; {valid}")
     try:
         seconds = float(value)
     except (TypeError, ValueError):
-        raise fail("extra 'timeout'", f"{value!r} is not a number of seconds") from None
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise fail("extra 'timeout'", f"{value!r} must be a positive number of seconds")
+        # Text is not echoed, in case a secret was pasted into the wrong field.
+        raise fail("extra 'timeout'", f"is not a number ({type(value).__name__}); {valid}") from None
+    if not math.isfinite(seconds) or not 0 < seconds <= MAX_TIMEOUT:
+        raise fail("extra 'timeout'", f"{seconds:g} is outside the valid range; {valid}")
     return seconds

@@ -93,6 +93,10 @@ def test_declared_form_is_complete_and_shows_real_formats() -> None:
     assert form["fields"]["default_messaging_service_sid"]["placeholder"] == "MG" + "x" * 32
     assert form["fields"]["base_url"]["placeholder"] == "https://api.twilio.com"
     assert form["fields"]["timeout"]["default"] == 30
+    # The form states the rules the hook enforces (hooks/settings.py), so a refused value is no surprise.
+    for name in ("region", "edge"):
+        assert "lowercase letters, digits and hyphens only" in form["fields"][name]["description"], name
+    assert "at most 3600" in form["fields"]["timeout"]["description"]
     for name, field in form["fields"].items():
         assert field["label"], name
         assert field["description"], name

@@ -10,6 +10,7 @@ import asyncio
 import base64
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -368,3 +369,92 @@ def test_hook_can_be_copied_like_operator_attributes(monkeypatch: pytest.MonkeyP
     hook = TwilioHook("copied")
     assert copy.deepcopy(hook).twilio_conn_id == "copied"
     assert pickle.loads(pickle.dumps(hook)).twilio_conn_id == "copied"
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[int, list[bytes]]]:
+    """A bare TCP listener on a free port: records whatever any client sends it."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    received: list[bytes] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                peer, _ = server.accept()
+            except OSError:
+                continue
+            with peer:
+                peer.settimeout(1)
+                try:
+                    received.append(peer.recv(65536))
+                except OSError:
+                    received.append(b"")
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1], received
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        server.close()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("region", "x@127.0.0.1:{port}/"),
+        ("edge", "x@127.0.0.1:{port}/"),
+        ("region", "127.0.0.1:{port}#"),
+        ("edge", "evil.example#"),
+    ],
+)
+def test_region_and_edge_cannot_send_the_token_to_another_host(
+    monkeypatch: pytest.MonkeyPatch, listener: tuple[int, list[bytes]], field: str, value: str
+) -> None:
+    port, received = listener
+    set_connection(monkeypatch, "hijack", **{field: value.format(port=port)})
+    hook = TwilioHook("hijack")
+
+    ok, reason = hook.test_connection()
+    assert not ok
+    assert reason.startswith(f"Twilio connection 'hijack': extra '{field}' contains ")
+    assert "lowercase letters, digits and hyphens" in reason
+    with pytest.raises(TwilioConnectionConfigError, match=f"extra '{field}'"):
+        hook.get_conn()
+
+    async def fetch() -> None:
+        async with hook.async_client() as client:
+            await client.api.v2010.accounts(ACCOUNT_SID).fetch_async()
+
+    with pytest.raises(TwilioConnectionConfigError, match=f"extra '{field}'"):
+        asyncio.run(fetch())
+    time.sleep(0.3)
+    assert received == []
+
+
+def test_a_timeout_too_large_to_use_is_refused_by_name(monkeypatch: pytest.MonkeyPatch, fake_api: FakeApi) -> None:
+    set_connection(monkeypatch, "forever", base_url=fake_api.base_url, timeout=1e10)
+    ok, reason = TwilioHook("forever").test_connection()
+    assert not ok
+    assert reason == (
+        "Twilio connection 'forever': extra 'timeout' 1e+10 is outside the valid range; "
+        "expected a number of seconds, more than 0 and at most 3600"
+    )
+    assert fake_api.requests == []
+
+
+def test_the_largest_timeout_works_on_both_clients(monkeypatch: pytest.MonkeyPatch, fake_api: FakeApi) -> None:
+    set_connection(monkeypatch, "patient", base_url=fake_api.base_url, timeout=3600)
+    hook = TwilioHook("patient")
+    assert hook.test_connection()[0]
+
+    async def fetch() -> str:
+        async with hook.async_client() as client:
+            account = await client.api.v2010.accounts(ACCOUNT_SID).fetch_async()
+            return str(account.sid)
+
+    assert asyncio.run(fetch()) == ACCOUNT_SID
+    assert fake_api.paths() == [ACCOUNT_PATH, ACCOUNT_PATH]

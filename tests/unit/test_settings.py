@@ -103,18 +103,27 @@ def test_secret_is_not_in_repr_or_str() -> None:
         ({"login": KEY_SID, "extra": {"account_sid": KEY_SID}}, "extra 'account_sid'", "is not an Account SID"),
         ({"login": KEY_SID, "extra": {"account_sid": "AC42"}}, "extra 'account_sid'", "is not a SID"),
         ({"extra": {"account_sid": "AC" + "f" * 32}}, "extra 'account_sid'", "differs from the login"),
-        ({"extra": {"base_url": "api.twilio.com"}}, "extra 'base_url'", "is not an http(s) URL"),
-        ({"extra": {"base_url": "ftp://api.twilio.com"}}, "extra 'base_url'", "is not an http(s) URL"),
-        ({"extra": {"base_url": "http://"}}, "extra 'base_url'", "is not an http(s) URL"),
+        ({"extra": {"base_url": "api.twilio.com"}}, "extra 'base_url'", "has no http(s) scheme"),
+        ({"extra": {"base_url": "ftp://api.twilio.com"}}, "extra 'base_url'", "has scheme 'ftp'; it is not an http(s)"),
+        ({"extra": {"base_url": "http://"}}, "extra 'base_url'", "names no host"),
         ({"extra": {"base_url": "https://api.twilio.com/?x=1"}}, "extra 'base_url'", "query or fragment"),
         ({"extra": {"base_url": "https://u:p@proxy.example"}}, "extra 'base_url'", "must not embed credentials"),
-        ({"extra": {"timeout": "soon"}}, "extra 'timeout'", "'soon' is not a number of seconds"),
-        ({"extra": {"timeout": [1]}}, "extra 'timeout'", "is not a number of seconds"),
-        ({"extra": {"timeout": True}}, "extra 'timeout'", "is not a number of seconds"),
-        ({"extra": {"timeout": "0"}}, "extra 'timeout'", "must be a positive number"),
-        ({"extra": {"timeout": -3}}, "extra 'timeout'", "must be a positive number"),
-        ({"extra": {"timeout": "nan"}}, "extra 'timeout'", "must be a positive number"),
-        ({"extra": {"timeout": "inf"}}, "extra 'timeout'", "must be a positive number"),
+        ({"extra": {"region": "x@127.0.0.1:8080/"}}, "extra 'region'", "contains '@'; expected a host name label"),
+        ({"extra": {"region": "evil.example#"}}, "extra 'region'", "contains '.'; expected a host name label"),
+        ({"extra": {"region": "IE1"}}, "extra 'region'", "contains 'I'; expected a host name label of lowercase"),
+        ({"extra": {"region": "-ie1"}}, "extra 'region'", "starts or ends with '-'"),
+        ({"extra": {"region": "a" * 64}}, "extra 'region'", "over 63 characters"),
+        ({"extra": {"edge": "dublin/x"}}, "extra 'edge'", "contains '/'; expected a host name label"),
+        ({"extra": {"edge": "sydney:443"}}, "extra 'edge'", "contains ':'"),
+        ({"extra": {"timeout": "soon"}}, "extra 'timeout'", "is not a number (str); expected a number of seconds"),
+        ({"extra": {"timeout": [1]}}, "extra 'timeout'", "is not a number (list)"),
+        ({"extra": {"timeout": True}}, "extra 'timeout'", "is True; expected a number of seconds"),
+        ({"extra": {"timeout": "0"}}, "extra 'timeout'", "0 is outside the valid range"),
+        ({"extra": {"timeout": -3}}, "extra 'timeout'", "-3 is outside the valid range"),
+        ({"extra": {"timeout": "nan"}}, "extra 'timeout'", "nan is outside the valid range"),
+        ({"extra": {"timeout": "inf"}}, "extra 'timeout'", "inf is outside the valid range"),
+        ({"extra": {"timeout": 1e10}}, "extra 'timeout'", "1e+10 is outside the valid range; expected a number"),
+        ({"extra": {"timeout": "3600.5"}}, "extra 'timeout'", "3600.5 is outside the valid range"),
         ({"extra": "{not json"}, "extra", "is not valid JSON"),
         ({"extra": "[1, 2]"}, "extra", "must be a JSON object"),
     ],
@@ -139,6 +148,40 @@ def test_secret_pasted_into_the_login_is_not_echoed() -> None:
             parse(login=secret_like, password=ACCOUNT_SID)
         assert secret_like not in str(caught.value)
         assert secret_like[2:] not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"account_sid": TOKEN},
+        {"account_sid": "AC" + TOKEN},
+        {"account_sid": "AC" + "f" * 32},
+        {"base_url": TOKEN},
+        {"base_url": "token:" + TOKEN},
+        {"base_url": f"https://api.twilio.com/?token={TOKEN}"},
+        {"base_url": f"https://api.twilio.com/#{TOKEN}"},
+        {"region": TOKEN},
+        {"edge": TOKEN},
+        {"timeout": TOKEN},
+    ],
+)
+def test_a_secret_pasted_into_an_extra_is_not_echoed(extra: dict[str, str]) -> None:
+    """Errors name the field and the rule, and show at most a short prefix of what was typed."""
+    with pytest.raises(TwilioConnectionConfigError) as caught:
+        parse(extra=extra)
+    value = next(iter(extra.values()))
+    message = str(caught.value)
+    assert value not in message
+    assert TOKEN[:6] not in message and "f" * 8 not in message
+
+
+def test_region_and_edge_labels_are_accepted() -> None:
+    settings = parse(extra={"region": " au1 ", "edge": "sydney-2"})
+    assert (settings.region, settings.edge) == ("au1", "sydney-2")
+
+
+def test_the_largest_timeout_is_accepted() -> None:
+    assert parse(extra={"timeout": "3600"}).timeout == 3600.0
 
 
 def test_credentials_in_base_url_are_not_echoed() -> None:
