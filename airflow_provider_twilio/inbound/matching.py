@@ -1,17 +1,37 @@
-"""Compile the reply pattern and pick the oldest inbound message that matches it."""
+"""The one place message bodies are matched: compile the DAG author's pattern, match in bounded time.
+
+The pattern is the DAG author's, but the body is anyone's: a pattern such as ``^(a+)+$`` backtracks
+for seconds or hours on a 30-character SMS. Every match here goes through ``search_bounded``, which
+uses the ``regex`` engine with a timeout (and releases the GIL while matching, so callers can run it
+in a worker thread without stalling an event loop). A body that runs out of time counts as no match.
+"""
 
 from __future__ import annotations
 
-import re
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_twilio.exceptions import TwilioInputError
 from airflow_provider_twilio.inbound.window import parse_api_date
 
+if TYPE_CHECKING:
+    from regex import Match, Pattern
+
+log = logging.getLogger(__name__)
+
 INBOUND = "inbound"
+
+# Seconds one body may take to match one pattern. An SMS is at most 1,600 characters and a sane
+# pattern matches it in microseconds; only catastrophic backtracking gets anywhere near this.
+MATCH_TIMEOUT = 0.1
+# Bodies that ran out of time, remembered per process so each is tried (and logged) once per pattern.
+MAX_TIMED_OUT = 4096
 
 
 @dataclass(frozen=True)
@@ -63,19 +83,84 @@ class InboundMessage:
         }
 
 
-def compile_pattern(pattern: Any, ignore_case: bool = False, parameter: str = "pattern") -> re.Pattern[str]:
-    """The DAG author's regex, compiled once; an invalid one fails before any request."""
+def compile_pattern(pattern: Any, ignore_case: bool = False, parameter: str = "pattern") -> Pattern[str]:
+    """The DAG author's regex, compiled once; an invalid one fails before any request.
+
+    Compiled with the ``regex`` engine in its ``re``-compatible mode (VERSION0), so patterns mean what
+    they mean with ``re``.
+    """
+    import regex
+
     if not isinstance(pattern, str) or not pattern:
         raise TwilioInputError(f"{parameter}: expected a non-empty regular expression string, got {pattern!r}")
     try:
-        return re.compile(pattern, re.IGNORECASE if ignore_case else 0)
-    except re.error as err:
+        return regex.compile(pattern, regex.VERSION0 | (regex.IGNORECASE if ignore_case else 0))
+    except regex.error as err:
         raise TwilioInputError(f"{parameter}: {pattern!r} is not a valid regular expression: {err}") from None
 
 
-def match_result(regex: re.Pattern[str], message: InboundMessage) -> dict[str, Any] | None:
+class _TimedOut:
+    """The (pattern, body) pairs that ran out of time: bounded, shared by every thread of the process."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._keys: OrderedDict[tuple[str, int, bytes], None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(compiled: Pattern[str], text: str) -> tuple[str, int, bytes]:
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        return compiled.pattern, compiled.flags, digest
+
+    def __contains__(self, key: tuple[str, int, bytes]) -> bool:
+        with self._lock:
+            return key in self._keys
+
+    def add(self, key: tuple[str, int, bytes]) -> bool:
+        """Remember ``key``; False if it was already known (another thread got there first)."""
+        with self._lock:
+            if key in self._keys:
+                return False
+            self._keys[key] = None
+            while len(self._keys) > self.capacity:
+                self._keys.popitem(last=False)
+            return True
+
+
+_timed_out = _TimedOut(MAX_TIMED_OUT)
+
+
+def search_bounded(
+    compiled: Pattern[str], text: str, *, timeout: float | None = None, subject: str = "a message body"
+) -> Match[str] | None:
+    """``compiled.search(text)`` that gives up after ``timeout`` seconds (default ``MATCH_TIMEOUT``).
+
+    A search that runs out of time counts as no match. It is logged once, and the same body is not
+    tried again with the same pattern in this process, so a hostile SMS read on every poll costs its
+    time bound once. Blocking (for at most the bound), but the GIL is released while matching: async
+    callers run it with ``asyncio.to_thread``.
+    """
+    key = _TimedOut.key(compiled, text)
+    if key in _timed_out:
+        return None
+    limit = MATCH_TIMEOUT if timeout is None else timeout
+    try:
+        return compiled.search(text, timeout=limit, concurrent=True)
+    except TimeoutError:
+        if _timed_out.add(key):
+            log.warning(
+                "Matching %s (%d characters) against %r ran out of time (%.2f s); counted as no match",
+                subject,
+                len(text),
+                compiled.pattern,
+                limit,
+            )
+        return None
+
+
+def match_result(compiled: Pattern[str], message: InboundMessage) -> dict[str, Any] | None:
     """The XCom for a message that matches, or None. Groups that did not take part are None."""
-    found = regex.search(message.body)
+    found = search_bounded(compiled, message.body, subject=f"message {message.sid}")
     if found is None:
         return None
     return {
@@ -86,12 +171,16 @@ def match_result(regex: re.Pattern[str], message: InboundMessage) -> dict[str, A
 
 
 def oldest_match(
-    regex: re.Pattern[str], messages: Iterable[InboundMessage]
+    compiled: Pattern[str], messages: Iterable[InboundMessage]
 ) -> tuple[dict[str, Any] | None, list[InboundMessage]]:
-    """The oldest matching message's result, and the messages older than it that did not match."""
+    """The oldest matching message's result, and the messages older than it that did not match.
+
+    Each message is bounded by ``MATCH_TIMEOUT``, so the whole call may block for that times the number
+    of hostile messages: from async code, run it in a thread.
+    """
     missed: list[InboundMessage] = []
     for message in sorted(messages, key=lambda m: m.date_sent):  # stable: keeps log order within a second
-        result = match_result(regex, message)
+        result = match_result(compiled, message)
         if result is not None:
             return result, missed
         missed.append(message)

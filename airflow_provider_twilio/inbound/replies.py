@@ -9,9 +9,12 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_twilio.exceptions import TwilioTemplateError
+
+if TYPE_CHECKING:
+    from regex import Pattern
 
 # Fields of the received message every reply can use; match groups (echo only) take precedence.
 MESSAGE_FIELDS = ("from", "to", "body")
@@ -43,7 +46,7 @@ def placeholders(text: str, parameter: str) -> list[str]:
     return names
 
 
-def available_names(regex: re.Pattern[str] | None) -> list[str]:
+def available_names(regex: Pattern[str] | None) -> list[str]:
     """Names a reply may use: the message fields, plus named and numbered groups when matched."""
     names = list(MESSAGE_FIELDS)
     if regex is not None:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_twilio.exceptions import ErrorType
 from airflow_provider_twilio.inbound.echoes import Reply
 from airflow_provider_twilio.inbound.matching import InboundMessage, oldest_match
 from airflow_provider_twilio.inbound.replies import fill_reply, reply_values
 from airflow_provider_twilio.inbound.window import window_floor
+
+if TYPE_CHECKING:
+    from regex import Pattern
 
 # Worth another poll: the network, Twilio's 5xx and 429s. Anything else will not fix itself.
 TRANSIENT_ERROR_TYPES = frozenset({ErrorType.TWILIO_CONNECTION_ERROR, ErrorType.RATE_LIMITED})
@@ -30,7 +32,7 @@ def fit(text: str) -> str:
 class ReplyWait:
     """A validated wait: which messages count, how they are matched and answered."""
 
-    regex: re.Pattern[str]
+    regex: Pattern[str]
     to: str
     senders: tuple[str, ...] | None
     since: datetime

@@ -77,7 +77,9 @@ class TwilioInboundSmsTrigger(BaseTrigger):
         from airflow_provider_twilio.triggers import inbox_poller
 
         try:
-            wait = build_wait(
+            # Off the loop: the first trigger in a process imports phonenumbers and the regex engine here.
+            wait = await asyncio.to_thread(
+                build_wait,
                 pattern=self.pattern,
                 to=self.to,
                 from_=self.from_,
@@ -97,7 +99,8 @@ class TwilioInboundSmsTrigger(BaseTrigger):
                     poller.unsubscribe(sub)
                     yield _error_event(payload)
                     return
-                result, replies = wait.evaluate(payload)
+                # Matching is bounded per message, but still CPU work on untrusted text: off the loop.
+                result, replies = await asyncio.to_thread(wait.evaluate, payload) if payload else (None, [])
                 owed += replies
                 if result is not None:
                     self.log.info("Reply %s from %s matched", result["message"]["sid"], result["message"]["from"])

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from airflow_provider_twilio.hooks.twilio import TwilioHook
 from airflow_provider_twilio.triggers import inbox_poller
 from airflow_provider_twilio.triggers.sms import TwilioInboundSmsTrigger
 
@@ -192,3 +194,34 @@ def test_late_subscriber_reads_back_what_history_dropped(
 
     event = asyncio.run(scenario())
     assert event.payload["result"]["message"]["body"] == "YES 0001"
+
+
+# A callback that holds the event loop this long stalls every trigger in a triggerer. Matching the hostile
+# body below with ``re`` on the loop holds it for seconds (each extra "a" multiplies that by 1.6).
+SLOW_CALLBACK = 0.5
+
+
+def test_hostile_body_does_not_block_the_event_loop(
+    twilio_emulator: TwilioEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    emu = twilio_emulator
+    since = since_next_second()
+    emu.inject_inbound(from_=ANN, to=US, body="a" * 34 + "!")
+    since_next_second()  # the hostile message is the older one, so it is matched first
+    emu.inject_inbound(from_=ANN, to=US, body="aaaa")
+
+    async def scenario() -> Any:
+        async with TwilioHook().async_client():
+            pass  # the SDK is imported and a client built before the loop is watched: only matching counts
+        loop = asyncio.get_running_loop()
+        loop.set_debug(True)
+        loop.slow_callback_duration = SLOW_CALLBACK
+        return await asyncio.wait_for(first_event(trigger(since, pattern=r"^(a|aa)+$")), 30)
+
+    with caplog.at_level(logging.WARNING):
+        event = asyncio.run(scenario())
+    slow = [r.getMessage() for r in caplog.records if r.name == "asyncio" and " took " in r.getMessage()]
+    assert slow == []
+    assert event.payload["result"]["message"]["body"] == "aaaa"
+    timed_out = [r.getMessage() for r in caplog.records if "ran out of time" in r.getMessage()]
+    assert len(timed_out) == 1, timed_out

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from airflow_provider_twilio.exceptions import ErrorType, TwilioInputError
-from airflow_provider_twilio.inbound.matching import InboundMessage, compile_pattern, match_result, oldest_match
+from airflow_provider_twilio.inbound import matching
+from airflow_provider_twilio.inbound.matching import (
+    InboundMessage,
+    compile_pattern,
+    match_result,
+    oldest_match,
+    search_bounded,
+)
 
 T0 = datetime(2026, 11, 22, 14, 0, 0, tzinfo=timezone.utc)
 
@@ -80,3 +88,54 @@ def test_from_api_accepts_json_dicts_and_sdk_objects() -> None:
     from_sdk = InboundMessage.from_api(Sdk())
     assert from_sdk is not None and from_sdk.from_ == "+15551230001" and from_sdk.date_sent == T0
     assert InboundMessage.from_api({**record, "date_sent": None}) is None
+
+
+# Catastrophic backtracking, for ``re`` and for the ``regex`` engine alike: the time grows ~1.6x per "a".
+CATASTROPHIC = r"^(a|aa)+$"
+HOSTILE = "a" * 40 + "!"
+
+
+def test_catastrophic_pattern_on_hostile_body_counts_as_no_match(caplog: pytest.LogCaptureFixture) -> None:
+    regex = compile_pattern(CATASTROPHIC)
+    with caplog.at_level(logging.WARNING, logger=matching.__name__):
+        assert match_result(regex, msg("SMhostile", HOSTILE)) is None
+    (record,) = caplog.records
+    assert "message SMhostile (41 characters)" in record.getMessage()
+    assert "ran out of time" in record.getMessage() and CATASTROPHIC in record.getMessage()
+
+
+def test_a_timed_out_body_is_logged_once_and_not_tried_again(caplog: pytest.LogCaptureFixture) -> None:
+    regex = compile_pattern(CATASTROPHIC, ignore_case=True)
+    body = "a" * 39 + "?"
+    with caplog.at_level(logging.WARNING, logger=matching.__name__):
+        for _ in range(3):
+            assert search_bounded(regex, body) is None
+    assert len(caplog.records) == 1
+    assert matching._TimedOut.key(regex, body) in matching._timed_out
+    # The same pattern without ignore_case is a different question.
+    assert matching._TimedOut.key(compile_pattern(CATASTROPHIC), body) not in matching._timed_out
+
+
+def test_oldest_match_goes_past_a_hostile_message() -> None:
+    regex = compile_pattern(r"^(a|aa)+$|^(?P<answer>YES)$")
+    result, missed = oldest_match(regex, [msg("SM1", HOSTILE, 1), msg("SM2", "YES", 2)])
+    assert result is not None and result["match_groups"] == {"answer": "YES"}
+    assert [m.sid for m in missed] == ["SM1"]
+
+
+def test_timed_out_memory_is_bounded() -> None:
+    memo = matching._TimedOut(capacity=3)
+    regex = compile_pattern("x")
+    keys = [memo.key(regex, str(i)) for i in range(5)]
+    assert [memo.add(k) for k in keys] == [True] * 5
+    assert memo.add(keys[4]) is False
+    assert [k in memo for k in keys] == [False, False, True, True, True]
+
+
+def test_patterns_mean_what_they_mean_with_re() -> None:
+    """The engine runs in its re-compatible mode: ``[[a]b]`` is ``[[a]`` then ``b]``, not a nested set."""
+    nested = compile_pattern(r"^[[a]b]$")
+    assert search_bounded(nested, "ab]") is not None
+    assert search_bounded(nested, "[b]") is not None
+    assert search_bounded(nested, "a") is None
+    assert search_bounded(compile_pattern(r"(?P<code>\d{4})"), "code 4821").groupdict() == {"code": "4821"}
