@@ -3,7 +3,7 @@ AF3 := .venv/airflow-3/bin/python
 AF2 := .venv/airflow-2/bin/python
 LINT_PATHS := airflow_provider_twilio tests example_dags benchmarks scripts
 
-.PHONY: env env-3 env-2 constraints lint test test-3 test-2 browser demo bench clean
+.PHONY: env env-3 env-2 constraints lint test test-3 test-2 browser demo bench dist clean
 
 env: env-3 env-2
 
@@ -41,5 +41,11 @@ demo: env-3
 bench: env-3
 	$(AF3) benchmarks/run_all.py
 
+# Build the sdist, then the wheel from it, and check both as released (scripts/check_dist.py).
+dist: env-3
+	rm -rf dist
+	.venv/tools/bin/uv build --out-dir dist
+	$(AF3) scripts/check_dist.py dist
+
 clean:
-	rm -rf .venv .mypy_cache .ruff_cache
+	rm -rf .venv .mypy_cache .ruff_cache dist
