@@ -7,13 +7,13 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from airflow_provider_twilio.emulator import calls
 from airflow_provider_twilio.emulator.errors import bad_request, not_found
 from airflow_provider_twilio.emulator.handlers import account_of, answer_created, read_form
 from airflow_provider_twilio.emulator.lifecycle import after_accept
 from airflow_provider_twilio.emulator.messages import OutboundRequest
+from airflow_provider_twilio.emulator.routing import resource
 from airflow_provider_twilio.emulator.state import EmulatorState
 from airflow_provider_twilio.emulator.store import API_VERSION, FINAL_STATUSES, DateFilter, Message, Step
 from airflow_provider_twilio.emulator.timefmt import parse_filter_date, rfc2822
@@ -187,20 +187,13 @@ async def list_messages(request: Request) -> Response:
     )
 
 
-async def unknown(request: Request) -> Response:
-    raise not_found(request.url.path)
-
-
 _ACCOUNT = "/2010-04-01/Accounts/{account_sid}"
 
 ROUTES = [
-    Route(_ACCOUNT + ".json", fetch_account, methods=["GET"]),
-    Route(_ACCOUNT + "/Messages.json", list_messages, methods=["GET"]),
-    Route(_ACCOUNT + "/Messages.json", create_message, methods=["POST"]),
-    Route(_ACCOUNT + "/Messages/{sid}.json", fetch_message, methods=["GET"]),
-    Route(_ACCOUNT + "/Messages/{sid}.json", update_message, methods=["POST"]),
-    Route(_ACCOUNT + "/Messages/{sid}.json", delete_message, methods=["DELETE"]),
-    Route(_ACCOUNT + "/Calls.json", calls.create_call, methods=["POST"]),
-    Route(_ACCOUNT + "/Calls/{sid}.json", calls.fetch_call, methods=["GET"]),
-    Route("/2010-04-01/{rest:path}", unknown, methods=["GET", "POST", "DELETE", "PUT"]),
+    resource(_ACCOUNT + ".json", GET=fetch_account),
+    resource(_ACCOUNT + "/Messages.json", GET=list_messages, POST=create_message),
+    resource(_ACCOUNT + "/Messages/{sid}.json", GET=fetch_message, POST=update_message, DELETE=delete_message),
+    resource(_ACCOUNT + "/Calls.json", POST=calls.create_call),
+    resource(_ACCOUNT + "/Calls/{sid}.json", GET=calls.fetch_call),
 ]
+"""Any other path gets the router's 404, which the app answers as Twilio's 20404."""

@@ -8,18 +8,25 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from airflow_provider_twilio.emulator import api, control, handlers
 from airflow_provider_twilio.emulator.errors import ApiError
 from airflow_provider_twilio.emulator.middleware import TwilioApiMiddleware
+from airflow_provider_twilio.emulator.routing import http_error
 from airflow_provider_twilio.emulator.state import EmulatorState
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return handlers.error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return handlers.error_response(*http_error(request, exc))
 
 
 def create_app(state: EmulatorState) -> TwilioApiMiddleware:
@@ -33,7 +40,7 @@ def create_app(state: EmulatorState) -> TwilioApiMiddleware:
 
     app = Starlette(
         routes=[*api.ROUTES, *control.ROUTES],
-        exception_handlers={ApiError: _api_error},
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error},
         lifespan=lifespan,
     )
     app.state.emulator = state

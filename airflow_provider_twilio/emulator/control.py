@@ -10,11 +10,11 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from airflow_provider_twilio.emulator import operations
 from airflow_provider_twilio.emulator.errors import ApiError
 from airflow_provider_twilio.emulator.handlers import state_of
+from airflow_provider_twilio.emulator.routing import resource
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -112,14 +112,11 @@ async def create_api_key(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/_emulator/inbound", inbound, methods=["POST"]),
-    Route("/_emulator/messages", messages, methods=["GET"]),
-    Route("/_emulator/configure", configure, methods=["POST"]),
-    Route("/_emulator/configure", get_settings, methods=["GET"]),
-    Route("/_emulator/auto_replies", add_auto_reply, methods=["POST"]),
-    Route("/_emulator/auto_replies", list_auto_replies, methods=["GET"]),
-    Route("/_emulator/reset", reset, methods=["POST"]),
-    Route("/_emulator/requests", requests, methods=["GET"]),
-    Route("/_emulator/requests", clear_requests, methods=["DELETE"]),
-    Route("/_emulator/api_keys", create_api_key, methods=["POST"]),
+    resource("/_emulator/inbound", POST=inbound),
+    resource("/_emulator/messages", GET=messages),
+    resource("/_emulator/configure", GET=get_settings, POST=configure),
+    resource("/_emulator/auto_replies", GET=list_auto_replies, POST=add_auto_reply),
+    resource("/_emulator/reset", POST=reset),
+    resource("/_emulator/requests", GET=requests, DELETE=clear_requests),
+    resource("/_emulator/api_keys", POST=create_api_key),
 ]

@@ -18,8 +18,9 @@ def state_of(request: Request) -> EmulatorState:
     return request.app.state.emulator  # type: ignore[no-any-return]
 
 
-def error_response(error: ApiError) -> JSONResponse:
-    headers = {"WWW-Authenticate": 'Basic realm="Twilio API"'} if error.status == 401 else None
+def error_response(error: ApiError, headers: dict[str, str] | None = None) -> JSONResponse:
+    if error.status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": 'Basic realm="Twilio API"'}
     return JSONResponse(error.body(), status_code=error.status, headers=headers)
 
 
