@@ -55,10 +55,8 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def validate_number(value: str, parameter: str) -> str:
-    """An E.164 number (or ``whatsapp:+E164``) that could exist; the reason otherwise."""
-    import phonenumbers
-
+def check_shape(value: str, parameter: str) -> tuple[str, str]:
+    """``(prefix, +digits)`` of an E.164 number or ``whatsapp:+E164`` address; cheap, no number plan."""
     text = value.strip()
     prefix = ""
     if text.startswith("whatsapp:"):
@@ -68,6 +66,14 @@ def validate_number(value: str, parameter: str) -> str:
             f"{parameter}: {value!r} is not an E.164 phone number; expected '+' and the country code and "
             "digits, like '+15551230001' or 'whatsapp:+15551230001'"
         )
+    return prefix, text
+
+
+def validate_number(value: str, parameter: str) -> str:
+    """An E.164 number (or ``whatsapp:+E164``) that could exist; the reason otherwise."""
+    import phonenumbers
+
+    prefix, text = check_shape(value, parameter)
     try:
         parsed = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException as err:
@@ -101,3 +107,8 @@ def parse_message_sids(value: Any, parameter: str = "message_sids") -> list[str]
                 f"{parameter}: {sid!r} is not a message SID; expected 'SM' or 'MM' followed by 32 hex digits"
             )
     return sids
+
+
+def shaped_numbers(value: Any, parameter: str) -> list[str]:
+    """Like ``parse_numbers`` but only the E.164 shape is checked: cheap enough for a constructor."""
+    return _unique("".join(check_shape(item, parameter)) for item in _flatten(value, "to"))

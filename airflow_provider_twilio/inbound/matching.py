@@ -44,6 +44,7 @@ class InboundMessage:
     body: str
     date_sent: datetime
     direction: str = INBOUND
+    num_media: int = 0
 
     @classmethod
     def from_api(cls, record: Any) -> InboundMessage | None:
@@ -57,10 +58,11 @@ class InboundMessage:
                 "body": get("body"),
                 "date_sent": get("date_sent"),
                 "direction": get("direction"),
+                "num_media": get("num_media"),
             }
         else:
-            fields = {name: getattr(record, name, None) for name in ("sid", "from_", "to", "body", "date_sent")}
-            fields["direction"] = getattr(record, "direction", None)
+            names = ("sid", "from_", "to", "body", "date_sent", "direction", "num_media")
+            fields = {name: getattr(record, name, None) for name in names}
         date_sent = parse_api_date(fields["date_sent"])
         if date_sent is None:
             return None
@@ -71,6 +73,7 @@ class InboundMessage:
             body=str(fields["body"] or ""),
             date_sent=date_sent,
             direction=str(fields["direction"] or ""),
+            num_media=_count(fields["num_media"]),
         )
 
     def as_xcom(self) -> dict[str, Any]:
@@ -81,6 +84,14 @@ class InboundMessage:
             "body": self.body,
             "date_sent": self.date_sent.isoformat(),
         }
+
+
+def _count(value: Any) -> int:
+    """Twilio sends ``num_media`` as a string of digits; anything else counts as none."""
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
 
 
 def compile_pattern(pattern: Any, ignore_case: bool = False, parameter: str = "pattern") -> Pattern[str]:

@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from airflow_provider_twilio.exceptions import classify_exception
+from airflow_provider_twilio.exceptions import TwilioInputError, classify_exception
 from airflow_provider_twilio.inbound.matching import INBOUND, InboundMessage
-from airflow_provider_twilio.inbound.window import window_floor
+from airflow_provider_twilio.inbound.window import parse_since, window_floor
 
 DEFAULT_PAGE_SIZE = 200
 # Messages listed a moment after newer ones (same or neighbouring second) are still picked up.
@@ -89,12 +89,25 @@ class InboxCursor:
             if message.date_sent < bound:
                 more = False
                 continue
-            if message.sid in self._seen or message.direction != INBOUND or message.to != self.to:
-                continue
-            if self.sender and message.from_ != self.sender:
-                continue
-            found.append(message)
+            if self._unread(message, bound):
+                found.append(message)
         return more
+
+    def _unread(self, message: InboundMessage, bound: datetime) -> bool:
+        """An inbound message to this inbox (from the sender, if one), dated at or after ``bound``, not read yet."""
+        if message.date_sent < bound or message.sid in self._seen:
+            return False
+        if message.direction != INBOUND or message.to != self.to:
+            return False
+        return not self.sender or message.from_ == self.sender
+
+    def unread(self, messages: Iterable[InboundMessage]) -> list[InboundMessage]:
+        """Of messages read by someone else (a shared poll), those this cursor has not read; oldest first.
+
+        They are not remembered until ``commit``: a reader that stops halfway reads the rest again.
+        """
+        bound = self.lower_bound
+        return sorted((m for m in messages if self._unread(m, bound)), key=lambda m: m.date_sent)
 
     def commit(self, found: list[InboundMessage], rewound: bool) -> list[InboundMessage]:
         """Remember what was read; returns it oldest first."""
@@ -110,6 +123,29 @@ class InboxCursor:
                 self._seen = {sid: date for sid, date in self._seen.items() if date >= keep_from}
         found.reverse()  # the API lists newest first
         return sorted(found, key=lambda m: m.date_sent)
+
+    def checkpoint(self) -> dict[str, Any]:
+        """What a reader in another process needs to go on where this one stopped, as JSON."""
+        return {
+            "window_start": self.window_start.isoformat(),
+            "high_water": self.high_water.isoformat() if self.high_water is not None else None,
+            "seen": {sid: date.isoformat() for sid, date in sorted(self._seen.items())},
+        }
+
+    @classmethod
+    def resume(cls, to: str, checkpoint: Any, sender: str | None = None) -> InboxCursor:
+        """A cursor that goes on from ``checkpoint()``; ``TwilioInputError`` if it is not one."""
+        if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("seen", {}), dict):
+            raise TwilioInputError(
+                f"checkpoint: expected the dict InboxCursor.checkpoint() returns, got {checkpoint!r}"
+            )
+        cursor = cls(to, parse_since(checkpoint.get("window_start"), "checkpoint window_start"), sender=sender)
+        high_water = checkpoint.get("high_water")
+        cursor.high_water = parse_since(high_water, "checkpoint high_water") if high_water else None
+        cursor._seen = {
+            str(sid): parse_since(date, "checkpoint seen") for sid, date in checkpoint.get("seen", {}).items()
+        }
+        return cursor
 
 
 def poll(client: Any, cursor: InboxCursor) -> list[InboundMessage]:

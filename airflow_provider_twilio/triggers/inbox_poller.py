@@ -38,10 +38,19 @@ class Subscription:
     since: datetime
     interval: float
     queue: asyncio.Queue[tuple[str, Any]] = field(default_factory=asyncio.Queue)
+    # Polls the poller had started when this subscription joined: a later one reads its whole window.
+    joined_after_poll: int = 0
+    offers: int = 0
+    # Set once the poller has offered everything in the window up to a poll after joining: the first
+    # ``caught_up_at`` items of ``queue`` hold it all.
+    caught_up_at: int | None = None
 
-    def offer(self, messages: list[InboundMessage]) -> None:
+    def offer(self, messages: list[InboundMessage], poll_number: int | None = None) -> None:
         floor = window_floor(self.since)
         self.queue.put_nowait(("messages", [m for m in messages if m.date_sent >= floor]))
+        self.offers += 1
+        if self.caught_up_at is None and poll_number is not None and poll_number > self.joined_after_poll:
+            self.caught_up_at = self.offers
 
 
 class InboxPoller:
@@ -59,6 +68,7 @@ class InboxPoller:
         self._history_from_next: datetime | None = None
         self.cursor: InboxCursor | None = None
         self.polls = 0
+        self.polls_started = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -67,7 +77,7 @@ class InboxPoller:
         return min(sub.interval for sub in self.subscribers)
 
     def subscribe(self, since: datetime, interval: float) -> Subscription:
-        sub = Subscription(since=since, interval=interval)
+        sub = Subscription(since=since, interval=interval, joined_after_poll=self.polls_started)
         self.subscribers.append(sub)
         if self.cursor is None:
             self.cursor = InboxCursor(self.to, since)
@@ -138,6 +148,8 @@ class InboxPoller:
     async def _poll_once(self, client: Any) -> bool:
         assert self.cursor is not None
         bound = self.cursor.lower_bound
+        self.polls_started += 1
+        complete: int | None = self.polls_started
         try:
             new = await poll_async(client, self.cursor)
         except TwilioProviderError as err:
@@ -145,7 +157,7 @@ class InboxPoller:
                 self._fail(err)
                 return False
             log.warning("Polling %s for replies failed, trying again in %.0fs: %s", self.to, self.interval, err)
-            new = []
+            new, complete = [], None
         else:
             if self._history_from_next is not None and bound <= self._history_from_next:
                 self.history_from, self._history_from_next = self._history_from_next, None
@@ -156,7 +168,7 @@ class InboxPoller:
             self.history[message.sid] = message
         self._trim_history()
         for sub in list(self.subscribers):
-            sub.offer(fresh)
+            sub.offer(fresh, complete)
         return True
 
     def _trim_history(self) -> None:

@@ -11,6 +11,11 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+# Defined in its own module; importable from here with the provider's other triggers (Airflow 3 only).
+from airflow_provider_twilio.triggers.events import TwilioInboundSmsEventTrigger
+
+__all__ = ["TwilioInboundSmsEventTrigger", "TwilioInboundSmsTrigger", "TwilioMessageStatusTrigger"]
+
 DEFAULT_POLL_INTERVAL = 10.0
 
 
