@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 if TYPE_CHECKING:
-    import re
+    from regex import Pattern
 
     from airflow_provider_twilio.inbound.matching import InboundMessage
     from airflow_provider_twilio.inbound.polling import InboxCursor
@@ -100,8 +100,8 @@ class TwilioInboundSmsEventTrigger(BaseEventTrigger):
         self.from_ = senders or None
         self.pattern = pattern or None
         self.ignore_case = bool(ignore_case)
-        if self.pattern is not None:
-            _compile(self.pattern, self.ignore_case)
+        if self.pattern is not None and not _on_event_loop():
+            _compile(self.pattern, self.ignore_case)  # in the triggerer: compiled off the loop at start
         try:
             self.poll_interval = float(poll_interval)
         except (TypeError, ValueError):
@@ -169,10 +169,11 @@ class TwilioInboundSmsEventTrigger(BaseEventTrigger):
         to = await _resolve_to(self.twilio_conn_id, self.to)
         # The number plan check loads phonenumbers' metadata: off the event loop.
         senders = await sync_to_async(lambda: parse_numbers(self.from_, "from_") if self.from_ else [])()
+        regex = await asyncio.to_thread(_compile, self.pattern, self.ignore_case) if self.pattern else None
         store = _CheckpointStore(self.asset_state_store, self._state_key())
         watch = _Watch(
             to=to,
-            regex=_compile(self.pattern, self.ignore_case) if self.pattern else None,
+            regex=regex,
             senders=frozenset(senders) or None,
             cursor=await store.load(to),
             store=store,
@@ -201,7 +202,7 @@ class _Watch:
     """A running watcher: what counts, how far it has read, and where that is kept."""
 
     to: str
-    regex: re.Pattern[str] | None
+    regex: Pattern[str] | None
     senders: frozenset[str] | None
     cursor: InboxCursor
     store: _CheckpointStore
@@ -239,14 +240,22 @@ def payload(message: InboundMessage, result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _compile(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _compile(pattern: str, ignore_case: bool) -> Pattern[str]:
     from airflow_provider_twilio.inbound.matching import compile_pattern
 
     return compile_pattern(pattern, ignore_case)
 
 
 async def _match_all(
-    regex: re.Pattern[str] | None, senders: frozenset[str] | None, messages: list[InboundMessage]
+    regex: Pattern[str] | None, senders: frozenset[str] | None, messages: list[InboundMessage]
 ) -> list[dict[str, Any] | None]:
     """Each message's match result (None: no match, or a sender not listed). Bodies are untrusted: off the loop."""
     from airflow_provider_twilio.inbound.matching import match_result
