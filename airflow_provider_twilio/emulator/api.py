@@ -136,7 +136,11 @@ def _date_filters(params: dict[str, str]) -> tuple[DateFilter, ...]:
             continue
         parsed = parse_filter_date(value)
         if parsed is None:
-            raise bad_request(20001, f"{key} {value!r} is not a date (YYYY-MM-DD) or timestamp (YYYY-MM-DDTHH:MM:SSZ)")
+            raise bad_request(
+                20001,
+                f"{key} {value!r} is not a date: use YYYY-MM-DD (GMT), a timestamp such as 2026-11-22T14:20:00Z, "
+                "or an RFC 2822 date",
+            )
         filters.append(DateFilter(op=op, at=parsed[0], date_only=parsed[1]))
     return tuple(filters)
 

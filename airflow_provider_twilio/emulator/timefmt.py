@@ -1,9 +1,10 @@
-"""Twilio's date formats: RFC 2822 in responses (one-second resolution), ISO 8601 in list filters."""
+"""Twilio's date formats: RFC 2822 in responses (one-second resolution); ISO 8601 and others in list filters."""
 
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -27,31 +28,78 @@ def _format_second(second: int) -> str:
     )
 
 
-def parse_filter_date(text: str) -> tuple[float, bool] | None:
-    """A ``DateSent`` value as (UTC epoch seconds, is_date_only); None if it is not a date.
+_ZONES = {"UT": 0, "UTC": 0, "GMT": 0, "Z": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6}
+_ZONES |= {"PST": -8, "PDT": -7}
+"""The zone names RFC 2822 knows (hours from UTC), for ``06/11/2019 22:05:25 MST``."""
 
-    Accepts ``YYYY-MM-DD`` and the full timestamps the SDK sends (``YYYY-MM-DDTHH:MM:SSZ``,
-    also with an offset or fractional seconds).
+
+def parse_filter_date(text: str) -> tuple[float, bool] | None:
+    """A ``DateSent``-style filter value as (UTC epoch seconds, whole_day); None if it is not a date.
+
+    Accepts ``YYYY-MM-DD``, the SDK's ``YYYY-MM-DDTHH:MM:SSZ`` (also with an offset or fractional
+    seconds), and the forms in the spec's examples: ``2019-06-11 22:05:25.000``,
+    ``06/11/2019 22:05:25 MST`` and RFC 2822 (``Wed, 19 Jun 2019 22:04:00 -0000``). A value at
+    exactly 00:00:00 UTC stands for that whole day: that is how the SDK sends a ``date``.
     """
     text = text.strip()
-    if len(text) == 10:
+    if len(text) == 10 and text[4] == "-":
         try:
             day = date.fromisoformat(text)
         except ValueError:
             return None
         return datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp(), True
+    moment = _iso_timestamp(text) or _us_timestamp(text) or _rfc2822_timestamp(text)
+    if moment is None:
+        return None
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
+        at = moment.timestamp()
+    except (OverflowError, ValueError):
+        return None
+    return at, at % 86400 == 0
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def _iso_timestamp(text: str) -> datetime | None:
+    try:
+        return _aware(datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1)))
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp(), False
+
+
+def _us_timestamp(text: str) -> datetime | None:
+    """``MM/DD/YYYY HH:MM:SS`` with an optional zone name or ``+HHMM`` offset (GMT when absent)."""
+    stamp, _, zone = text.partition(" ")
+    clock, _, zone = zone.partition(" ")
+    try:
+        moment = datetime.strptime(f"{stamp} {clock}", "%m/%d/%Y %H:%M:%S")
+    except ValueError:
+        return None
+    if not zone:
+        return moment.replace(tzinfo=timezone.utc)
+    if zone.upper() in _ZONES:
+        return moment.replace(tzinfo=timezone(timedelta(hours=_ZONES[zone.upper()])))
+    try:
+        return datetime.strptime(f"{stamp} {clock} {zone}", "%m/%d/%Y %H:%M:%S %z")
+    except ValueError:
+        return None
+
+
+def _rfc2822_timestamp(text: str) -> datetime | None:
+    try:
+        return _aware(parsedate_to_datetime(text))
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def parse_send_at(text: str) -> float | None:
-    """``SendAt`` in ISO 8601; None if unparseable."""
-    parsed = parse_filter_date(text)
-    if parsed is None or parsed[1]:
+    """``SendAt`` in ISO 8601 with a time; None if unparseable."""
+    if len(text.strip()) <= 10:
         return None
-    return parsed[0]
+    moment = _iso_timestamp(text.strip())
+    try:
+        return None if moment is None else moment.timestamp()
+    except (OverflowError, ValueError):
+        return None

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -279,7 +282,7 @@ def test_date_sent_filters(fresh: TwilioEmulator) -> None:
     def sids(**filters: Any) -> list[str]:
         return [m.sid for m in client.messages.list(**filters)]
 
-    # The SDK sends dates and datetimes as full timestamps; a pending message has no date_sent.
+    # The SDK sends datetimes as full timestamps, compared to the second; a pending message has no date_sent.
     assert sids(date_sent_after=now - timedelta(minutes=1)) == [delivered.sid]
     assert sids(date_sent_before=now + timedelta(minutes=1)) == [delivered.sid]
     assert sids(date_sent_after=now + timedelta(minutes=1)) == []
@@ -298,6 +301,57 @@ def test_date_sent_filters(fresh: TwilioEmulator) -> None:
         assert status == 200, body
         assert [m["sid"] for m in body["messages"]] == expected, query
     assert raw(fresh, "GET", f"{base}?DateSent=yesterday")[0] == 400
+
+
+def test_date_sent_with_a_date_matches_the_whole_day(fresh: TwilioEmulator) -> None:
+    """twilio-python sends ``date_sent=date(...)`` as ``YYYY-MM-DDT00:00:00Z``: that means the whole day."""
+    fresh.configure(status_delay=0)
+    client = sdk_client(fresh)
+    delivered = client.messages.create(to=RECIPIENT, from_=DEFAULT_FROM, body="x")
+    sent = wait_for(lambda: client.messages(delivered.sid).fetch().date_sent)
+    today = sent.date()  # the UTC day the message was sent, even if midnight passed since
+
+    def sids(**filters: Any) -> list[str]:
+        return [m.sid for m in client.messages.list(**filters)]
+
+    midnight = datetime.combine(today, datetime.min.time())
+    for day in (today, midnight):
+        assert sids(date_sent=day) == [delivered.sid]
+        assert sids(date_sent_before=day) == [delivered.sid]
+        assert sids(date_sent_after=day) == [delivered.sid]
+    assert sids(date_sent=today - timedelta(days=1)) == []
+    assert sids(date_sent_before=today - timedelta(days=1)) == []
+    assert sids(date_sent_after=today + timedelta(days=1)) == []
+
+
+def _mst(moment: datetime) -> str:
+    return f"{moment - timedelta(hours=7):%m/%d/%Y %H:%M:%S} MST"  # MST is UTC-7
+
+
+@pytest.mark.parametrize(
+    ("key", "shown", "offset_hours", "matches"),
+    [
+        # the formats of the spec's readEmptySentdateGreaterFormat1 / Format2 / Format3 examples
+        ("DateSent>", _mst, -1, True),
+        ("DateSent>", _mst, 1, False),
+        ("DateSent>", lambda m: f"{m:%Y-%m-%d %H:%M:%S}.000", -1, True),
+        ("DateSent<", lambda m: f"{m:%Y-%m-%d %H:%M:%S}.000", -1, False),
+        ("DateSent>", lambda m: format_datetime(m.replace(tzinfo=None)), -1, True),  # "... -0000"
+        ("DateSent<", lambda m: format_datetime(m.replace(tzinfo=None)), 1, True),
+        ("DateSent<", format_datetime, -1, False),  # "... +0000"
+    ],
+)
+def test_date_sent_accepts_the_formats_of_the_spec_examples(
+    fresh: TwilioEmulator, key: str, shown: Callable[[datetime], str], offset_hours: int, matches: bool
+) -> None:
+    fresh.configure(status_delay=0)
+    message = sdk_client(fresh).messages.create(to=RECIPIENT, from_=DEFAULT_FROM, body="x")
+    assert wait_for(lambda: fresh.messages()[0]["date_sent"] is not None)
+    text = shown(datetime.now(timezone.utc) + timedelta(hours=offset_hours))
+    base = f"/2010-04-01/Accounts/{fresh.account_sid}/Messages.json"
+    status, body = raw(fresh, "GET", f"{base}?{urlencode({key: text})}")
+    assert status == 200, body
+    assert [m["sid"] for m in body["messages"]] == ([message.sid] if matches else []), text
 
 
 def test_inbound_messages_match_date_sent(fresh: TwilioEmulator) -> None:

@@ -42,6 +42,19 @@ def test_rfc2822_has_one_second_resolution() -> None:
         ("2026-11-22T16:20:00+02:00", (epoch("2026-11-22T14:20:00"), False)),
         ("2026-11-22T14:20:00.5Z", (epoch("2026-11-22T14:20:00.5"), False)),
         ("2026-11-22 14:20:00", (epoch("2026-11-22T14:20:00"), False)),
+        # what twilio-python sends for date(2026, 11, 22): the whole day, as Twilio documents DateSent
+        ("2026-11-22T00:00:00Z", (epoch("2026-11-22T00:00:00"), True)),
+        ("2026-11-22T01:00:00+01:00", (epoch("2026-11-22T00:00:00"), True)),
+        ("2026-11-22T00:00:00.5Z", (epoch("2026-11-22T00:00:00.5"), False)),
+        # the spec's examples readEmptySentdateGreaterFormat1, Format2 and Format3
+        ("06/11/2019 22:05:25 MST", (epoch("2019-06-12T05:05:25"), False)),
+        ("2019-06-11 22:05:25.000", (epoch("2019-06-11T22:05:25"), False)),
+        ("Wed, 19 Jun 2019 22:04:00 -0000", (epoch("2019-06-19T22:04:00"), False)),
+        ("Wed, 19 Jun 2019 22:04:00 +0200", (epoch("2019-06-19T20:04:00"), False)),
+        ("06/11/2019 22:05:25", (epoch("2019-06-11T22:05:25"), False)),
+        ("06/11/2019 22:05:25 +0100", (epoch("2019-06-11T21:05:25"), False)),
+        ("06/11/2019 22:05:25 XYZ", None),
+        ("13/11/2019 22:05:25", None),
         ("22/11/2026", None),
         ("yesterday", None),
     ],
@@ -53,6 +66,8 @@ def test_parse_filter_date(text: str, expected: tuple[float, bool] | None) -> No
 def test_send_at_needs_a_timestamp() -> None:
     assert parse_send_at("2026-11-22") is None
     assert parse_send_at("2026-11-22T14:20:00Z") == epoch("2026-11-22T14:20:00")
+    assert parse_send_at("2026-11-23T00:00:00Z") == epoch("2026-11-23T00:00:00")
+    assert parse_send_at("Wed, 19 Jun 2019 22:04:00 -0000") is None
 
 
 def test_date_filters_are_inclusive_and_need_a_sent_date() -> None:
