@@ -37,12 +37,14 @@ class TwilioSmsNotifier(BaseNotifier):
         max_concurrency: int = 10,
         **kwargs: Any,
     ) -> None:
+        from airflow_provider_twilio.sending.options import checked_max_concurrency
+
         self.to = to
         self.body = body
         self.from_ = from_
         self.messaging_service_sid = messaging_service_sid
         self.twilio_conn_id = twilio_conn_id
-        self.max_concurrency = max_concurrency
+        self.max_concurrency = checked_max_concurrency(max_concurrency)
         # Airflow >= 3.1 passes the callback context to __init__; the 2.x base class takes no arguments.
         context = kwargs.pop("context", None)
         if kwargs:

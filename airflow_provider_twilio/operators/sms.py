@@ -83,11 +83,9 @@ class TwilioSendSmsOperator(BaseOperator):
         twilio_conn_id: str = "twilio_default",
         **kwargs: Any,
     ) -> None:
+        from airflow_provider_twilio.sending.options import checked_max_concurrency, checked_max_rate
+
         super().__init__(**kwargs)
-        if not isinstance(max_concurrency, int) or isinstance(max_concurrency, bool) or max_concurrency < 1:
-            raise ValueError(f"max_concurrency: {max_concurrency!r} must be a whole number >= 1")
-        if max_rate is not None and (isinstance(max_rate, bool) or not max_rate > 0):
-            raise ValueError(f"max_rate: {max_rate!r} must be a positive number of messages per second")
         self.to = to
         self.body = body
         self.from_ = from_
@@ -102,8 +100,8 @@ class TwilioSendSmsOperator(BaseOperator):
         self.max_segments = max_segments
         self.fail_on_error = fail_on_error
         self.deduplicate = deduplicate
-        self.max_concurrency = max_concurrency
-        self.max_rate = max_rate
+        self.max_concurrency = checked_max_concurrency(max_concurrency)
+        self.max_rate = checked_max_rate(max_rate)
         self.twilio_conn_id = twilio_conn_id
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:

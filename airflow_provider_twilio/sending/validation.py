@@ -13,7 +13,12 @@ from urllib.parse import urlsplit
 
 from airflow_provider_twilio.exceptions import TwilioInputError, TwilioMissingInputError
 from airflow_provider_twilio.segments import SegmentCount, count_segments
-from airflow_provider_twilio.sending.recipients import WHATSAPP_PREFIX, normalize_address, parse_recipients
+from airflow_provider_twilio.sending.recipients import (
+    WHATSAPP_PREFIX,
+    normalize_address,
+    parse_recipients,
+    shown,
+)
 
 MAX_BODY_CHARS = 1600
 MAX_MEDIA_URLS = 10
@@ -24,7 +29,19 @@ SEND_AT_MAX_AHEAD = timedelta(days=35)
 _MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 _CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
 _ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+_SHORT_CODE = re.compile(r"^[0-9]{5,6}$")
+_SENDER_EXAMPLE = (
+    "expected an E.164 number ('+14155550123'), 'whatsapp:+14155550123', a 5- or 6-digit short code "
+    "or an alphanumeric sender ID (1-11 letters, digits or spaces, at least one letter)"
+)
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def sender_for(from_: str | None, to: str) -> str | None:
+    """The From used for ``to``: a plain number sends WhatsApp recipients from its ``whatsapp:`` twin."""
+    if from_ and to.startswith(WHATSAPP_PREFIX) and not from_.startswith(WHATSAPP_PREFIX):
+        return WHATSAPP_PREFIX + from_
+    return from_
 
 
 @dataclass(frozen=True)
@@ -68,9 +85,7 @@ class MessageRequest:
 
     def sender_for(self, to: str) -> str | None:
         """The From for ``to``: a plain number sends WhatsApp recipients from its ``whatsapp:`` twin."""
-        if self.from_ and to.startswith(WHATSAPP_PREFIX) and not self.from_.startswith(WHATSAPP_PREFIX):
-            return WHATSAPP_PREFIX + self.from_
-        return self.from_
+        return sender_for(self.from_, to)
 
     def create_kwargs(self, to: str) -> dict[str, Any]:
         """Keyword arguments for the SDK's ``messages.create`` for one recipient."""
@@ -135,13 +150,16 @@ def validate_batch(
     recipients = parse_recipients(to)
     body = _optional_text(body, "body")
     content_sid = _optional_text(content_sid, "content_sid")
+    given_from = _optional_text(from_, "from_")
     from_, messaging_service_sid = _resolve_sender(
-        _optional_text(from_, "from_"),
+        given_from,
         _optional_text(messaging_service_sid, "messaging_service_sid"),
         default_from,
         default_messaging_service_sid,
         wants_schedule=send_at not in (None, ""),
     )
+    if from_:
+        _check_sender_reaches(recipients, from_, "from_" if given_from else "the connection's default_from")
     media = _media_urls(media_url)
     if not body and not media and not content_sid:
         raise TwilioMissingInputError(
@@ -161,6 +179,8 @@ def validate_batch(
     if content_sid and not _CONTENT_SID.match(content_sid):
         raise TwilioInputError(f"content_sid: {content_sid!r} is not a Content SID (HX followed by 32 hex digits)")
     variables = _content_variables(content_variables, content_sid)
+    if variables:
+        _check_sendable(variables, "content_variables")
     callback = _optional_text(status_callback, "status_callback")
     if callback:
         _check_url(callback, "status_callback")
@@ -188,9 +208,48 @@ def validate_batch(
 def _optional_text(value: Any, param: str) -> str | None:
     if value is None:
         return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        # render_template_as_native_obj turns "{{ params.rows }}" into an int; as text it is what was meant.
+        value = str(value)
     if not isinstance(value, str):
-        raise TwilioInputError(f"{param}: expected text, got {type(value).__name__} {value!r}")
+        raise TwilioInputError(f"{param}: expected text, got {type(value).__name__} {shown(value)}")
+    _check_sendable(value, param)
     return value if value.strip() else None
+
+
+def _check_sendable(text: str, param: str) -> None:
+    """Twilio takes UTF-8; a lone surrogate (from a mis-decoded byte string) cannot be encoded, so nothing is sent."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise TwilioInputError(
+            f"{param}: character {err.start} is a lone surrogate (U+{ord(text[err.start]):04X}), which cannot be "
+            "sent as UTF-8; decode the source text correctly or remove it"
+        ) from None
+
+
+def _check_sender_reaches(recipients: Sequence[str], from_: str, source: str) -> None:
+    """Pairs of sender and recipient that Twilio refuses per message, refused here before the first one is sent."""
+    sender_is_whatsapp = from_.startswith(WHATSAPP_PREFIX)
+    sender_is_number = sender_is_whatsapp or from_.startswith("+")
+    for to in recipients:
+        to_whatsapp = to.startswith(WHATSAPP_PREFIX)
+        if sender_is_whatsapp and not to_whatsapp:
+            raise TwilioInputError(
+                f"to: {to!r} is an SMS number, but {source} {from_!r} is a WhatsApp sender (Twilio error 21910); "
+                f"send SMS from the plain number {from_[len(WHATSAPP_PREFIX) :]!r}, or address the recipient as "
+                f"'whatsapp:{to}'"
+            )
+        if to_whatsapp and not sender_is_number:
+            kind = "a short code" if _SHORT_CODE.match(from_) else "an alphanumeric sender ID"
+            raise TwilioInputError(
+                f"to: {to!r} is a WhatsApp address, but {source} {from_!r} is {kind}; WhatsApp messages need a "
+                "phone number sender (E.164 or whatsapp:+E164)"
+            )
+        if sender_for(from_, to) == to:
+            raise TwilioInputError(
+                f"to: {to!r} is the sender itself ({source}); Twilio refuses a message to its own sender (21266)"
+            )
 
 
 def _resolve_sender(
@@ -215,8 +274,8 @@ def _resolve_sender(
         )
     if from_:
         from_ = from_.strip()
-        if not _ALPHANUMERIC_SENDER.match(from_):
-            from_ = normalize_address(from_, param="from_")
+        if not (_ALPHANUMERIC_SENDER.match(from_) or _SHORT_CODE.match(from_)):
+            from_ = normalize_address(from_, param="from_", example=_SENDER_EXAMPLE)
     if messaging_service_sid:
         messaging_service_sid = messaging_service_sid.strip()
         if not _MESSAGING_SERVICE_SID.match(messaging_service_sid):
@@ -237,17 +296,24 @@ def _media_urls(value: str | Sequence[str] | None) -> list[str]:
         if text.startswith("["):
             try:
                 decoded = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 decoded = None
         urls = decoded if isinstance(decoded, list) else [text]
-    else:
+    elif isinstance(value, (list, tuple)):
         urls = list(value)
+    else:
+        raise TwilioInputError(
+            f"media_url: expected a URL or a list of up to {MAX_MEDIA_URLS} URLs, got {type(value).__name__} "
+            f"{shown(value)}"
+        )
     if len(urls) > MAX_MEDIA_URLS:
         raise TwilioInputError(f"media_url: {len(urls)} URLs given; Twilio accepts at most {MAX_MEDIA_URLS}")
     for index, url in enumerate(urls):
+        param = f"media_url[{index}]" if len(urls) > 1 else "media_url"
         if not isinstance(url, str):
-            raise TwilioInputError(f"media_url[{index}]: expected a URL string, got {type(url).__name__}")
-        _check_url(url, f"media_url[{index}]" if len(urls) > 1 else "media_url")
+            raise TwilioInputError(f"{param}: expected a URL string, got {type(url).__name__} {shown(url)}")
+        _check_sendable(url, param)
+        _check_url(url, param)
     return [url.strip() for url in urls]
 
 
@@ -291,7 +357,9 @@ def _content_variables(value: Any, content_sid: str | None) -> str | None:
     else:
         raise TwilioInputError(f"content_variables: expected a JSON object or dict, got {type(value).__name__}")
     if not isinstance(decoded, dict):
-        raise TwilioInputError(f'content_variables: {value!r} is not a JSON object; expected e.g. {{"1": "Alice"}}')
+        raise TwilioInputError(
+            f'content_variables: {shown(value)} is not a JSON object; expected e.g. {{"1": "Alice"}}'
+        )
     try:
         return json.dumps(decoded, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError) as err:
@@ -306,7 +374,7 @@ def _int_in_range(value: Any, param: str, low: int, high: int) -> int:
         if isinstance(value, str) and value.strip() != str(number):
             raise ValueError
     except (TypeError, ValueError):
-        raise TwilioInputError(f"{param}: {value!r} is not a whole number; expected {low}..{high}") from None
+        raise TwilioInputError(f"{param}: {shown(value)} is not a whole number; expected {low}..{high}") from None
     if not low <= number <= high:
         raise TwilioInputError(f"{param}: {number} is outside {low}..{high}")
     return number

@@ -171,3 +171,13 @@ def test_worker_killed_halfway_then_try_two_texts_nobody_twice(airflow_db: Path,
     messages = sent()
     assert sorted(m["to"] for m in messages) == recipients  # exactly one each
     assert {r["to"]: r["sid"] for r in results} == {m["to"]: m["sid"] for m in messages}
+
+
+def test_native_rendering_sends_numbers_as_text(airflow_db: Path, twilio_emulator: Any) -> None:
+    """With render_template_as_native_obj=True, body="{{ params.rows }}" renders an int; it is sent as its digits."""
+    dag = load_dag(airflow_db, "send_native_rendering")
+    dag_run = dag.test()
+
+    assert state_of(dag_run, "send_row_count") == "success"
+    sent = [m for m in twilio_emulator.messages() if m["to"] == "+15551230097"]
+    assert [(m["from"], m["body"]) for m in sent] == [("89898", "1204")]

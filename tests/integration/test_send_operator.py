@@ -178,3 +178,33 @@ def test_dropped_connection_after_commit_is_recovered_from_the_log(twilio_emulat
     assert {r["to"]: r["sid"] for r in results} == {m["to"]: m["sid"] for m in messages}
     posts = [e for e in twilio_emulator.request_log() if e["method"] == "POST"]
     assert len(posts) == 5 and all(e.get("dropped") or e["status"] >= 500 for e in posts)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"to": ["whatsapp:+15551230001", "+15551230002"], "from_": "whatsapp:+15005550006"}, "21910"),
+        ({"to": ["+15551230001", "whatsapp:+15551230002"], "from_": "ACME"}, "alphanumeric sender ID"),
+        ({"to": ["+15551230001", "+15005550006"]}, "21266"),
+        ({"to": "+15551230001", "media_url": 5}, "media_url: expected a URL or a list"),
+        ({"to": "+15551230001", "media_url": {"https://example.com/a.png": "x"}}, "got dict"),
+        ({"to": "+15551230001", "body": "half an emoji \ud83d"}, "lone surrogate"),
+        ({"to": [[[[[[[[[["+15551230001"]]]]]]]]]]}, "nested more than 8 deep"),
+    ],
+    ids=["whatsapp-to-sms", "alphanumeric-to-whatsapp", "to-is-sender", "media-int", "media-dict", "surrogate", "deep"],
+)
+def test_every_invalid_pairing_and_value_is_refused_before_any_request(
+    twilio_emulator: Any, kwargs: dict[str, Any], error: str
+) -> None:
+    from airflow_provider_twilio.exceptions import TwilioInputError
+
+    with pytest.raises(TwilioInputError, match=error):
+        operator(**kwargs).execute(context())
+    assert not twilio_emulator.request_log()
+
+
+@pytest.mark.parametrize("code", ["89898", "898989"])
+def test_short_code_sender(twilio_emulator: Any, code: str) -> None:
+    results = operator(to="+15551230001", from_=code).execute(context())
+    assert results[0]["error_code"] is None and results[0]["sid"].startswith(SID_PREFIX)
+    assert [m["from"] for m in outbound(twilio_emulator)] == [code]

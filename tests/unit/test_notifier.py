@@ -49,3 +49,11 @@ def test_bad_recipient_is_rejected_before_any_request(monkeypatch):
         notifier.notify({})
     with pytest.raises(TwilioInputError, match=r"E\.164"):
         asyncio.run(notifier.async_notify({}))
+
+
+@pytest.mark.parametrize("value", ["10", None, 0, 1.5, True])
+def test_bad_max_concurrency_is_refused_when_the_notifier_is_built(value):
+    """Not at send time, when the failure it should report has already happened."""
+    with pytest.raises(TwilioInputError, match=r"^max_concurrency: .* is not valid; expected a whole number >= 1"):
+        TwilioSmsNotifier(to="+14155550100", body="x", max_concurrency=value)
+    assert TwilioSmsNotifier(to="+14155550100", body="x", max_concurrency=3).max_concurrency == 3

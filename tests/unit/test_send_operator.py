@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
 import jinja2
 import pytest
 
-from airflow_provider_twilio.exceptions import ErrorType, TwilioTemplateError
+from airflow_provider_twilio.exceptions import ErrorType, TwilioInputError, TwilioTemplateError
 from airflow_provider_twilio.operators.sms import TwilioConsoleMessagesLink, TwilioSendSmsOperator
 from airflow_provider_twilio.sending.airflow_context import run_window_start, try_number
 
@@ -41,9 +42,21 @@ def test_interface():
     assert op.twilio_conn_id == "twilio_default"
 
 
-@pytest.mark.parametrize(("field", "value"), [("max_concurrency", 0), ("max_concurrency", 2.5), ("max_rate", 0)])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_concurrency", 0),
+        ("max_concurrency", 2.5),
+        ("max_concurrency", "10"),
+        ("max_concurrency", None),
+        ("max_rate", 0),
+        ("max_rate", "5"),
+        ("max_rate", float("nan")),
+        ("max_rate", True),
+    ],
+)
 def test_bad_concurrency_settings(field, value):
-    with pytest.raises(ValueError, match=field):
+    with pytest.raises(TwilioInputError, match=rf"^{field}: {re.escape(repr(value))} \(\w+\) is not valid; expected"):
         TwilioSendSmsOperator(task_id="t", to="+14155550100", body="x", **{field: value})
 
 

@@ -48,9 +48,59 @@ def test_no_sender():
 
 
 def test_bad_sender_and_service():
-    rejects("from_.*'12345'", from_="12345")
+    rejects("from_: '1234' is not an E.164 number.*5- or 6-digit short code", from_="1234")
+    rejects("from_: '1234567' is not an E.164 number.*alphanumeric sender ID", from_="1234567")
     rejects("messaging_service_sid.*MG followed", from_=None, messaging_service_sid="MG123")
     assert batch(from_="ACME Corp").request.from_ == "ACME Corp"
+
+
+@pytest.mark.parametrize("code", ["12345", "123456", " 89898 "])
+def test_short_codes_are_senders(code):
+    request = batch(from_=code).request
+    assert request.from_ == code.strip()
+    assert request.create_kwargs("+14155550100")["from_"] == code.strip()
+    assert batch(from_=None, default_from=code).request.from_ == code.strip()
+
+
+def test_whatsapp_sender_cannot_text_sms_numbers():
+    error = rejects(
+        r"to: '\+14155550101' is an SMS number, but from_ 'whatsapp:\+15005550006' is a WhatsApp sender "
+        r"\(Twilio error 21910\); send SMS from the plain number '\+15005550006', or address the recipient as "
+        r"'whatsapp:\+14155550101'",
+        from_="whatsapp:+15005550006",
+        to=["whatsapp:+14155550100", "+14155550101"],
+    )
+    assert error.error_type is ErrorType.INVALID_INPUT
+    rejects("the connection's default_from 'whatsapp:", from_=None, default_from="whatsapp:+15005550006")
+    assert batch(from_="whatsapp:+15005550006", to="whatsapp:+14155550100").recipients == ("whatsapp:+14155550100",)
+
+
+@pytest.mark.parametrize(("sender", "kind"), [("ACME", "an alphanumeric sender ID"), ("12345", "a short code")])
+def test_whatsapp_needs_a_phone_number_sender(sender, kind):
+    rejects(
+        rf"to: 'whatsapp:\+14155550100' is a WhatsApp address, but from_ '{sender}' is {kind}; WhatsApp messages "
+        "need a phone number sender",
+        from_=sender,
+        to=["+14155550101", "whatsapp:+14155550100"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("to", "from_"),
+    [
+        ("+15005550006", "+15005550006"),
+        ("whatsapp:+15005550006", "+15005550006"),
+        ("whatsapp:+15005550006", "whatsapp:+15005550006"),
+    ],
+)
+def test_recipient_cannot_be_the_sender(to, from_):
+    others = "whatsapp:+14155550100" if to.startswith("whatsapp:") else "+14155550100"
+    rejects(r"to: .*\+15005550006' is the sender itself \(from_\); .*21266", to=[others, to], from_=from_)
+
+
+def test_messaging_service_skips_sender_pairing():
+    result = batch(from_=None, messaging_service_sid=MG, to=["whatsapp:+14155550100", "+15005550006"])
+    assert result.recipients == ("whatsapp:+14155550100", "+15005550006")
 
 
 def test_no_content():
@@ -67,8 +117,23 @@ def test_body_length_limit():
     rejects("1601 characters is over Twilio's limit of 1600", body="a" * 1601)
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (5, "int 5"),
+        ({"https://example.com/a.jpg": 1}, "dict {'https://example.com/a.jpg': 1}"),
+        ({"https://example.com/a.jpg"}, "set"),
+        (b"https://example.com/a.jpg", "bytes"),
+    ],
+)
+def test_media_url_must_be_a_url_or_a_list(value, shown):
+    error = rejects(r"media_url: expected a URL or a list of up to 10 URLs, got ", media_url=value)
+    assert shown in str(error)
+
+
 def test_media_url_rules():
     rejects("at most 10", media_url=[f"https://example.com/{i}.jpg" for i in range(11)])
+    rejects(r"media_url\[1\]: expected a URL string, got int 5", media_url=["https://example.com/a.jpg", 5])
     rejects("media_url.*http:// or https://", media_url="ftp://example.com/a.jpg")
     rejects(r"media_url\[1\]", media_url=["https://example.com/a.jpg", "file:///etc/passwd"])
     urls = batch(media_url='["https://example.com/a.jpg", "http://example.com/b.png"]').request.media_url
@@ -167,4 +232,32 @@ def test_bad_recipient_is_raised_before_anything_else():
 
 
 def test_non_text_body():
-    rejects("body: expected text", body=12)
+    rejects("body: expected text, got bytes", body=b"hello")
+    rejects("body: expected text, got bool", body=True)
+    rejects(r"body: expected text, got list \['a'\]", body=["a"])
+
+
+def test_numbers_in_text_fields_are_text():
+    """render_template_as_native_obj=True renders "{{ params.rows }}" as an int: it means the digits."""
+    result = batch(body=1204)
+    assert result.request.body == "1204"
+    assert result.request.create_kwargs("+14155550100")["body"] == "1204"
+    assert batch(body=2.5).request.body == "2.5"
+    assert batch(from_=89898).request.from_ == "89898"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("body", "Report \ud83d ready"),
+        ("media_url", "https://example.com/\udcff.jpg"),
+        ("status_callback", "https://example.com/cb\udc80"),
+    ],
+)
+def test_lone_surrogates_are_refused_by_name(field, value):
+    error = rejects(rf"{field}: character \d+ is a lone surrogate \(U\+D[89A-F][0-9A-F]{{2}}\)", **{field: value})
+    assert "cannot be sent as UTF-8" in str(error)
+
+
+def test_lone_surrogate_in_content_variables_is_refused():
+    rejects(r"content_variables: character \d+ is a lone surrogate", content_sid=HX, content_variables={"1": "\udc00"})
