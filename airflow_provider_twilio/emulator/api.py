@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from airflow_provider_twilio.emulator import calls
 from airflow_provider_twilio.emulator.errors import bad_request, not_found
-from airflow_provider_twilio.emulator.handlers import account_of, answer_created, read_form
+from airflow_provider_twilio.emulator.handlers import account_of, answer_created, never_answer, read_form
 from airflow_provider_twilio.emulator.lifecycle import after_accept
 from airflow_provider_twilio.emulator.messages import OutboundRequest
 from airflow_provider_twilio.emulator.routing import resource
@@ -49,6 +49,10 @@ async def fetch_account(request: Request) -> Response:
 async def create_message(request: Request) -> Response:
     state = account_of(request)
     outbound = OutboundRequest(await read_form(request), account_sid=state.account_sid, status_delay=state.status_delay)
+    late = state.faults.commit_delay()
+    if late is not None:
+        state.call_later(late, lambda: after_accept(state, state.store.add(outbound.build)))
+        return await never_answer(request, late)
     message = state.store.add(outbound.build)
     after_accept(state, message)
     return answer_created(request, state, message.render(message.created_at, initial=True))

@@ -1,4 +1,4 @@
-"""Fault injection: latency, throttling, concurrency limits and failures before or after commit.
+"""Fault injection: latency, throttling, concurrency limits, failures before or after commit, late commits.
 
 One seeded RNG draws every decision in a fixed order, so a sequence of requests fails the same way
 on every run with the same seed.
@@ -23,6 +23,11 @@ class FaultSettings:
     fail_after_commit: float = 0.0
     throttle: float = 0.0
     max_concurrent_requests: int | None = None
+    late_commit: float = 0.0
+    late_commit_delay: float = 5.0
+
+
+MAX_LATE_COMMIT_DELAY = 3600.0
 
 
 def _probability(name: str, value: float) -> float:
@@ -49,8 +54,16 @@ class Faults:
         fail_after_commit: float | None = None,
         throttle: float | None = None,
         max_concurrent_requests: Any = UNSET,
+        late_commit: float | None = None,
+        late_commit_delay: float | None = None,
         seed: int | None = None,
     ) -> None:
+        if late_commit_delay is not None:
+            delay = float(late_commit_delay)
+            if not 0.0 <= delay <= MAX_LATE_COMMIT_DELAY:  # also refuses NaN
+                raise ValueError(
+                    f"late_commit_delay must be 0 to {MAX_LATE_COMMIT_DELAY:g} seconds, got {late_commit_delay!r}"
+                )
         with self._lock:
             s = self.settings
             if latency is not None:
@@ -66,6 +79,10 @@ class Faults:
                 if limit is not None and limit < 1:
                     raise ValueError(f"max_concurrent_requests must be >= 1 or None, got {max_concurrent_requests!r}")
                 s.max_concurrent_requests = limit
+            if late_commit is not None:
+                s.late_commit = _probability("late_commit", late_commit)
+            if late_commit_delay is not None:
+                s.late_commit_delay = float(late_commit_delay)
             if seed is not None:
                 self._random.seed(seed)
 
@@ -105,3 +122,9 @@ class Faults:
             return None
         with self._lock:
             return "drop" if self._random.random() < 0.5 else "500"
+
+    def commit_delay(self) -> float | None:
+        """Seconds after which a create that ``late_commit`` picked is stored; None stores it now."""
+        if not self._roll(self.settings.late_commit):
+            return None
+        return self.settings.late_commit_delay

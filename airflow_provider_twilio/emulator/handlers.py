@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -48,3 +50,19 @@ def answer_created(request: Request, state: EmulatorState, resource: dict[str, A
     if fault == "drop":
         request.scope[DROP_CONNECTION] = True
     return JSONResponse(resource, status_code=201)
+
+
+async def never_answer(request: Request, wait: float) -> Response:
+    """Hold the request unanswered until the client hangs up, or for ``wait`` seconds and then drop it.
+
+    For ``late_commit``: the client sees a timeout (or, if it waits longer, a dropped connection).
+    """
+
+    async def client_gone() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(client_gone(), wait)
+    request.scope[DROP_CONNECTION] = True
+    return Response(status_code=500)  # never sent: the connection is dropped instead

@@ -38,6 +38,8 @@ def configure(
     fail_after_commit: float | None = None,
     throttle: float | None = None,
     max_concurrent_requests: Any = UNSET,
+    late_commit: float | None = None,
+    late_commit_delay: float | None = None,
     seed: int | None = None,
     status_delay: float | None = None,
 ) -> None:
@@ -50,6 +52,8 @@ def configure(
         fail_after_commit=fail_after_commit,
         throttle=throttle,
         max_concurrent_requests=max_concurrent_requests,
+        late_commit=late_commit,
+        late_commit_delay=late_commit_delay,
         seed=seed,
     )
     if status_delay is not None:
@@ -64,5 +68,7 @@ def settings(state: EmulatorState) -> dict[str, Any]:
         "fail_after_commit": s.fail_after_commit,
         "throttle": s.throttle,
         "max_concurrent_requests": s.max_concurrent_requests,
+        "late_commit": s.late_commit,
+        "late_commit_delay": s.late_commit_delay,
         "status_delay": state.status_delay,
     }

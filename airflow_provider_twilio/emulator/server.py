@@ -175,6 +175,8 @@ class TwilioEmulator:
         fail_after_commit: float | None = None,
         throttle: float | None = None,
         max_concurrent_requests: Any = UNSET,
+        late_commit: float | None = None,
+        late_commit_delay: float | None = None,
         seed: int | None = None,
         status_delay: float | None = None,
     ) -> None:
@@ -184,6 +186,8 @@ class TwilioEmulator:
             "fail_before_commit": fail_before_commit,
             "fail_after_commit": fail_after_commit,
             "throttle": throttle,
+            "late_commit": late_commit,
+            "late_commit_delay": late_commit_delay,
             "seed": seed,
             "status_delay": status_delay,
         }

@@ -41,6 +41,8 @@ class TwilioSendSmsOperator(BaseOperator):
     :param deduplicate: on try 2+, skip recipients this DAG run already sent this message to.
     :param max_concurrency: requests in flight at once (use an Airflow pool to bound it across tasks).
     :param max_rate: at most this many messages per second.
+    :param commit_grace_period: after a timeout, dropped connection or 5xx, seconds to keep reading the
+        message log for a message Twilio stores late before sending again (default 10; see docs/sending.md).
     """
 
     template_fields: Sequence[str] = (
@@ -80,10 +82,15 @@ class TwilioSendSmsOperator(BaseOperator):
         deduplicate: bool = True,
         max_concurrency: int = 10,
         max_rate: float | None = None,
+        commit_grace_period: float | None = None,
         twilio_conn_id: str = "twilio_default",
         **kwargs: Any,
     ) -> None:
-        from airflow_provider_twilio.sending.options import checked_max_concurrency, checked_max_rate
+        from airflow_provider_twilio.sending.options import (
+            checked_commit_grace_period,
+            checked_max_concurrency,
+            checked_max_rate,
+        )
 
         super().__init__(**kwargs)
         self.to = to
@@ -102,6 +109,7 @@ class TwilioSendSmsOperator(BaseOperator):
         self.deduplicate = deduplicate
         self.max_concurrency = checked_max_concurrency(max_concurrency)
         self.max_rate = checked_max_rate(max_rate)
+        self.commit_grace_period = checked_commit_grace_period(commit_grace_period)
         self.twilio_conn_id = twilio_conn_id
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
@@ -116,6 +124,7 @@ class TwilioSendSmsOperator(BaseOperator):
         # The sending core is imported here, not at module level: DAG files import this module on every parse.
         from airflow_provider_twilio.hooks.twilio import TwilioHook
         from airflow_provider_twilio.sending.batch import BatchOptions
+        from airflow_provider_twilio.sending.pacing import RetryPolicy
         from airflow_provider_twilio.sending.results import summarize_failures
         from airflow_provider_twilio.sending.with_hook import failed_recipients_error, send_through_hook
 
@@ -137,7 +146,13 @@ class TwilioSendSmsOperator(BaseOperator):
         batch, outcome = send_through_hook(
             hook,
             fields,
-            BatchOptions(max_concurrency=self.max_concurrency, max_rate=self.max_rate),
+            BatchOptions(
+                max_concurrency=self.max_concurrency,
+                max_rate=self.max_rate,
+                retry=RetryPolicy()
+                if self.commit_grace_period is None
+                else RetryPolicy(commit_grace=self.commit_grace_period),
+            ),
             dedupe_since=self._dedupe_since(context),
             log=self.log,
         )

@@ -120,9 +120,9 @@ class BatchSender:
                 return from_error(to, error)
             if error.error_type is not ErrorType.TWILIO_CONNECTION_ERROR:
                 return from_error(to, error)
-            # Ambiguous: Twilio may have created the message before the failure reached us.
+            # Ambiguous: Twilio may have created the message, or may still store it (a late commit).
             try:
-                existing = self._lookup(to, first_attempt)
+                existing = self._await_commit(to, first_attempt)
             except TwilioProviderError as lookup_error:
                 return from_error(to, self._unknown_outcome(error, lookup_error))
             if existing is not None:
@@ -131,6 +131,16 @@ class BatchSender:
                 return from_error(to, error)
             resent += 1
             self._sleep(policy.delay(resent))
+
+    def _await_commit(self, to: str, since: datetime) -> Any | None:
+        """Read the log now, then again through the grace period, until our message shows up."""
+        existing = self._lookup(to, since)
+        for pause in self.options.retry.grace_waits():
+            if existing is not None or self._stopping:
+                break
+            self._sleep(pause)
+            existing = self._lookup(to, since)
+        return existing
 
     def _lookup(self, to: str, since: datetime) -> Any | None:
         policy = self.options.retry

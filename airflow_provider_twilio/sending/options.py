@@ -28,3 +28,23 @@ def checked_max_rate(value: Any) -> float | None:
             "per second, or None for no limit"
         )
     return float(value)
+
+
+MAX_COMMIT_GRACE_PERIOD = 600
+
+
+def checked_commit_grace_period(value: Any) -> float | None:
+    """Seconds to wait for a late commit, or None for the sender's default: 0 to 600."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, (int, float))
+        or isinstance(value, bool)
+        or not math.isfinite(value)
+        or not 0 <= value <= MAX_COMMIT_GRACE_PERIOD
+    ):
+        raise TwilioInputError(
+            f"commit_grace_period: {value!r} ({type(value).__name__}) is not valid; expected a number of seconds "
+            f"from 0 to {MAX_COMMIT_GRACE_PERIOD}, or None for the default (10)"
+        )
+    return float(value)

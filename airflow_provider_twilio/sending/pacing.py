@@ -43,6 +43,9 @@ class RetryPolicy:
     ``throttle_retries``: 429/20429 answers, which Twilio never processed, so always safe to repeat.
     ``resends``: re-sends after an ambiguous failure, made only once the message log shows nothing arrived.
     ``lookup_attempts``: tries at reading the message log before calling a recipient's outcome unknown.
+    ``commit_grace``: after an ambiguous failure, seconds to keep reading the log for a message Twilio
+    stores late, before concluding nothing was stored; read every ``grace_poll_interval`` seconds (or a
+    quarter of the grace, if shorter).
     """
 
     throttle_retries: int = 10
@@ -50,8 +53,22 @@ class RetryPolicy:
     lookup_attempts: int = 10
     base_delay: float = 0.1
     max_delay: float = 5.0
+    commit_grace: float = 10.0
+    grace_poll_interval: float = 1.0
 
     def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
         """Exponential backoff with jitter: half fixed, half random, so throttled threads spread out."""
         ceiling = min(self.max_delay, self.base_delay * (2 ** max(attempt, 0)))
         return ceiling / 2 + rng() * ceiling / 2
+
+    def grace_waits(self) -> list[float]:
+        """The pauses between log reads while waiting out ``commit_grace``; they add up to it."""
+        if self.commit_grace <= 0:
+            return []
+        step = min(self.grace_poll_interval, self.commit_grace / 4)
+        waits, waited = [], 0.0
+        while waited < self.commit_grace - 1e-9:
+            wait = min(step, self.commit_grace - waited)
+            waits.append(wait)
+            waited += wait
+        return waits

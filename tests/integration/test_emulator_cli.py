@@ -34,6 +34,8 @@ def served() -> Iterator[tuple[str, str]]:
             AUTH_TOKEN,
             "--status-delay",
             "0.02",
+            "--late-commit-delay",
+            "7",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -85,6 +87,7 @@ def test_cli_prints_a_working_connection_uri(served: tuple[str, str], monkeypatc
 
 def test_control_endpoints(served: tuple[str, str]) -> None:
     _, base_url = served
+    assert control(base_url, "GET", "configure")["late_commit_delay"] == 7.0  # from --late-commit-delay
     assert control(base_url, "POST", "reset") is None
     client = client_for(base_url)
 
@@ -101,7 +104,9 @@ def test_control_endpoints(served: tuple[str, str]) -> None:
     assert bodies == ["hello", "YES 1", "ok?"]
     assert client.messages(sent.sid).fetch().body == "ok?"
 
-    settings = control(base_url, "POST", "configure", {"throttle": 1.0, "seed": 1})
+    settings = control(base_url, "POST", "configure", {"late_commit": 0.25, "late_commit_delay": 1.5})
+    assert (settings["late_commit"], settings["late_commit_delay"]) == (0.25, 1.5)
+    settings = control(base_url, "POST", "configure", {"throttle": 1.0, "late_commit": 0, "seed": 1})
     assert settings["throttle"] == 1.0
     from twilio.base.exceptions import TwilioRestException
 
@@ -126,7 +131,12 @@ def test_control_endpoints(served: tuple[str, str]) -> None:
 
 @pytest.mark.parametrize(
     ("path", "payload"),
-    [("configure", {"throttle": 2}), ("configure", {"colour": "red"}), ("inbound", {"from": "555", "body": "x"})],
+    [
+        ("configure", {"throttle": 2}),
+        ("configure", {"late_commit_delay": -1}),
+        ("configure", {"colour": "red"}),
+        ("inbound", {"from": "555", "body": "x"}),
+    ],
 )
 def test_control_endpoints_reject_bad_input(served: tuple[str, str], path: str, payload: dict[str, Any]) -> None:
     with pytest.raises(urllib.error.HTTPError) as info:
@@ -144,3 +154,17 @@ def test_cli_rejects_a_bad_account_sid() -> None:
     )
     assert result.returncode == 2
     assert "--account-sid" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--late-commit", "2"), ("--late-commit-delay", "-1"), ("--throttle", "nan")]
+)
+def test_cli_rejects_a_bad_fault_setting(option: str, value: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "airflow_provider_twilio.emulator", option, value],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert option.removeprefix("--").replace("-", "_") in result.stderr

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, sdk_client
+from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, sdk_client, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -22,6 +23,8 @@ def outcome(send: Any) -> str:
         send()
     except TwilioRestException as err:
         return f"{err.status}/{err.code}"
+    except requests.exceptions.Timeout:
+        return "timeout"
     except requests.exceptions.ConnectionError:
         return "dropped"
     return "ok"
@@ -63,9 +66,46 @@ def test_fail_after_commit_stores_the_message_anyway(fresh: TwilioEmulator) -> N
     assert outcome(create(client)) == "ok"
 
 
+def test_late_commit_stores_the_message_after_the_delay_and_never_answers(fresh: TwilioEmulator) -> None:
+    """The client times out with nothing stored; the message appears ``late_commit_delay`` seconds later."""
+    from email.utils import parsedate_to_datetime
+
+    fresh.configure(late_commit=1.0, late_commit_delay=1.0)
+    client = sdk_client(fresh)
+    client.http_client.timeout = 0.2
+    before = time.time()
+    assert outcome(create(client)) == "timeout"
+    assert fresh.messages() == []
+    (message,) = wait_for(fresh.messages, timeout=10)
+    created = parsedate_to_datetime(message["date_created"]).timestamp()
+    assert created > int(before)  # stored a second or more after the request arrived
+    assert message["status"] in ("queued", "sending", "sent", "delivered")
+    assert [entry.get("dropped") for entry in fresh.request_log()] == [True]
+
+
+def test_late_commit_drops_a_patient_client_after_storing(fresh: TwilioEmulator) -> None:
+    fresh.configure(late_commit=1.0, late_commit_delay=0.3)
+    client = sdk_client(fresh)
+    client.http_client.timeout = 10
+    assert outcome(create(client)) == "dropped"
+    assert len(fresh.messages()) == 1
+
+
+def test_reset_cancels_pending_late_commits(fresh: TwilioEmulator) -> None:
+    fresh.configure(late_commit=1.0, late_commit_delay=0.5)
+    client = sdk_client(fresh)
+    client.http_client.timeout = 0.1
+    assert outcome(create(client)) == "timeout"
+    fresh.reset()
+    time.sleep(1.0)
+    assert fresh.messages() == []
+
+
 def _run(emu: TwilioEmulator, seed: int) -> list[str]:
     emu.reset()
-    emu.configure(fail_before_commit=0.3, fail_after_commit=0.2, throttle=0.2, seed=seed)
+    emu.configure(
+        fail_before_commit=0.3, fail_after_commit=0.2, throttle=0.2, late_commit=0.2, late_commit_delay=0, seed=seed
+    )
     client = sdk_client(emu)
     results = [outcome(create(client, i)) for i in range(30)]
     results.append(f"stored={len(emu.messages())}")
@@ -76,7 +116,7 @@ def test_faults_are_reproducible_by_seed(fresh: TwilioEmulator) -> None:
     first = _run(fresh, seed=7)
     assert first == _run(fresh, seed=7)
     assert first != _run(fresh, seed=8)
-    assert {"ok", "429/20429", "500/20500"} <= set(first)
+    assert {"ok", "429/20429", "500/20500", "dropped"} <= set(first)
 
 
 def test_max_concurrent_requests(fresh: TwilioEmulator) -> None:
@@ -133,6 +173,10 @@ def test_latency_does_not_block_the_server(fresh: TwilioEmulator) -> None:
         {"latency": -1},
         {"max_concurrent_requests": 0},
         {"status_delay": -1},
+        {"late_commit": 1.5},
+        {"late_commit_delay": -1},
+        {"late_commit_delay": float("nan")},
+        {"late_commit_delay": 1e308},
     ],
 )
 def test_configure_rejects_bad_values(fresh: TwilioEmulator, settings: dict[str, Any]) -> None:

@@ -208,3 +208,23 @@ def test_short_code_sender(twilio_emulator: Any, code: str) -> None:
     results = operator(to="+15551230001", from_=code).execute(context())
     assert results[0]["error_code"] is None and results[0]["sid"].startswith(SID_PREFIX)
     assert [m["from"] for m in outbound(twilio_emulator)] == [code]
+
+
+def test_late_commits_after_the_client_timed_out_leave_one_message_per_recipient(
+    twilio_emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tenth of the creates are stored only after the connection's timeout, unanswered: the grace
+    period's log reads must find every one of them instead of sending again."""
+    monkeypatch.setenv("AIRFLOW_CONN_TWILIO_DEFAULT", twilio_emulator.connection_uri + "&timeout=0.5")
+    recipients = [f"+1415666{i:04d}" for i in range(1000)]
+    twilio_emulator.configure(late_commit=0.1, late_commit_delay=1.0, seed=11)
+
+    results = operator(to=recipients, body="Road closed", commit_grace_period=2).execute(context())
+
+    twilio_emulator.configure(late_commit=0)
+    messages = outbound(twilio_emulator)
+    assert sorted(m["to"] for m in messages) == recipients  # exactly one message per recipient
+    assert {r["to"]: r["sid"] for r in results} == {m["to"]: m["sid"] for m in messages}
+    assert all(r["error_type"] is None for r in results)
+    late = [e for e in twilio_emulator.request_log() if e["method"] == "POST" and e.get("dropped")]
+    assert len(late) >= 50  # the fault fired (about 100 times with this seed)

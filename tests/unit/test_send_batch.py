@@ -22,7 +22,7 @@ from airflow_provider_twilio.sending.reconcile import PER_RECIPIENT_LIMIT, find_
 from airflow_provider_twilio.sending.validation import validate_batch
 
 SENDER = "+15005550006"
-FAST = RetryPolicy(base_delay=0, max_delay=0)
+FAST = RetryPolicy(base_delay=0, max_delay=0, commit_grace=0)
 
 
 def rest(status, code):
@@ -39,6 +39,7 @@ class FakeMessages:
         self.stream_calls: list[dict] = []
         self.yielded = 0
         self.failing_lookups = failing_lookups
+        self.late: list[list] = []  # [streams until stored, to, body, from_]
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -73,6 +74,11 @@ class FakeMessages:
         if action == "commit_then_timeout":
             self.add(kwargs["to"], kwargs.get("body"), from_=kwargs.get("from_"))
             raise requests.exceptions.ReadTimeout("read timed out")
+        if action.startswith("commit_late_"):
+            # Twilio stores it only after the sender has read the log this many times.
+            with self._lock:
+                self.late.append([int(action.rsplit("_", 1)[1]), kwargs["to"], kwargs.get("body"), kwargs.get("from_")])
+            raise requests.exceptions.ReadTimeout("read timed out")
         if action == "500":
             raise rest(500, None)
         if action == "429":
@@ -85,6 +91,13 @@ class FakeMessages:
 
     def stream(self, to=None, from_=None, page_size=None):
         self.stream_calls.append({"to": to, "from_": from_, "page_size": page_size})
+        with self._lock:
+            for pending in self.late:
+                pending[0] -= 1
+            due = [pending for pending in self.late if pending[0] < 0]
+            self.late = [pending for pending in self.late if pending[0] >= 0]
+        for _reads, late_to, body, sender in due:
+            self.add(late_to, body, from_=sender)
         if self.failing_lookups:
             self.failing_lookups -= 1
             raise TwilioException("Unable to fetch page")
@@ -155,9 +168,45 @@ def test_ambiguous_failure_before_commit_is_resent_once_the_log_shows_nothing():
     assert len(fake.stream_calls) == 2
 
 
+def test_a_late_commit_is_found_within_the_grace_period_and_not_resent():
+    fake = FakeMessages({NUMBERS[0]: ["commit_late_2", "ok"]})
+    sleeps: list[float] = []
+    policy = RetryPolicy(base_delay=0, max_delay=0, commit_grace=4, grace_poll_interval=1)
+    _, results = run(fake, make_batch(NUMBERS[:1]), policy=policy, sleeps=sleeps)
+    assert len(fake.create_calls) == 1 and len(fake.log) == 1
+    assert results[NUMBERS[0]]["sid"] == fake.log[0].sid
+    assert sleeps == [1, 1] and len(fake.stream_calls) == 3  # read at once, then after 1 s and 2 s
+
+
+def test_a_commit_later_than_the_grace_period_is_the_remaining_window():
+    """Stored after the grace period ran out: the sender concluded nothing arrived and sent again."""
+    fake = FakeMessages({NUMBERS[0]: ["commit_late_5", "ok"]})
+    sleeps: list[float] = []
+    policy = RetryPolicy(base_delay=0, max_delay=0, commit_grace=2, grace_poll_interval=1)
+    run(fake, make_batch(NUMBERS[:1]), policy=policy, sleeps=sleeps)
+    assert sleeps[:2] == [0.5, 0.5] and sum(sleeps[:4]) == 2  # a quarter of a short grace at a time
+    assert len(fake.create_calls) == 2
+
+
+def test_nothing_stored_within_the_grace_period_means_send_again():
+    fake = FakeMessages({NUMBERS[0]: ["500", "ok"]})
+    sleeps: list[float] = []
+    policy = RetryPolicy(base_delay=0, max_delay=0, commit_grace=4, grace_poll_interval=1)
+    _, results = run(fake, make_batch(NUMBERS[:1]), policy=policy, sleeps=sleeps)
+    assert sleeps[:4] == [1, 1, 1, 1] and len(fake.stream_calls) == 5
+    assert len(fake.create_calls) == 2 and results[NUMBERS[0]]["sid"] == fake.log[0].sid
+
+
+@pytest.mark.parametrize(
+    ("grace", "interval", "waits"), [(10, 1, [1] * 10), (2, 1, [0.5] * 4), (2.5, 1, [0.625] * 4), (0, 1, [])]
+)
+def test_grace_waits_add_up_to_the_grace_period(grace, interval, waits):
+    assert RetryPolicy(commit_grace=grace, grace_poll_interval=interval).grace_waits() == pytest.approx(waits)
+
+
 def test_resends_are_bounded():
     fake = FakeMessages({NUMBERS[0]: ["500"] * 10})
-    _, results = run(fake, make_batch(NUMBERS[:1]), policy=RetryPolicy(resends=2, base_delay=0))
+    _, results = run(fake, make_batch(NUMBERS[:1]), policy=RetryPolicy(resends=2, base_delay=0, commit_grace=0))
     assert results[NUMBERS[0]]["error_type"] == ErrorType.TWILIO_CONNECTION_ERROR.value
     assert len(fake.create_calls) == 3
 

@@ -53,6 +53,10 @@ def test_interface():
         ("max_rate", "5"),
         ("max_rate", float("nan")),
         ("max_rate", True),
+        ("commit_grace_period", -1),
+        ("commit_grace_period", "10"),
+        ("commit_grace_period", float("nan")),
+        ("commit_grace_period", 601),
     ],
 )
 def test_bad_concurrency_settings(field, value):
