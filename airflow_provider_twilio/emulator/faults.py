@@ -58,12 +58,6 @@ class Faults:
         late_commit_delay: float | None = None,
         seed: int | None = None,
     ) -> None:
-        if late_commit_delay is not None:
-            delay = float(late_commit_delay)
-            if not 0.0 <= delay <= MAX_LATE_COMMIT_DELAY:  # also refuses NaN
-                raise ValueError(
-                    f"late_commit_delay must be 0 to {MAX_LATE_COMMIT_DELAY:g} seconds, got {late_commit_delay!r}"
-                )
         with self._lock:
             s = self.settings
             if latency is not None:
@@ -82,7 +76,7 @@ class Faults:
             if late_commit is not None:
                 s.late_commit = _probability("late_commit", late_commit)
             if late_commit_delay is not None:
-                s.late_commit_delay = float(late_commit_delay)
+                s.late_commit_delay = seconds("late_commit_delay", late_commit_delay, MAX_LATE_COMMIT_DELAY)
             if seed is not None:
                 self._random.seed(seed)
 
