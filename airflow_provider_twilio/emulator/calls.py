@@ -14,6 +14,7 @@ from airflow_provider_twilio.emulator.handlers import account_of, answer_created
 from airflow_provider_twilio.emulator.state import EmulatorState
 from airflow_provider_twilio.emulator.store import API_VERSION, new_sid
 from airflow_provider_twilio.emulator.timefmt import rfc2822
+from airflow_provider_twilio.emulator.urls import is_http_url
 
 
 async def create_call(request: Request) -> Response:
@@ -27,6 +28,9 @@ async def create_call(request: Request) -> Response:
         raise bad_request(21213, "No 'From' number is specified")
     if not (form.get("Url") or form.get("Twiml") or form.get("ApplicationSid")):
         raise bad_request(21205, "A 'Url', 'Twiml' or 'ApplicationSid' is required")
+    url = form.get("Url")
+    if url and not is_http_url(url):
+        raise bad_request(21205, f"Url {url!r} is not a valid URL: use an absolute http:// or https:// URL.")
     numbers.check_to(to)
     numbers.check_from(from_)
     call = _call_resource(state, to, from_)

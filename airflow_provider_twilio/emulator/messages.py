@@ -10,6 +10,7 @@ from airflow_provider_twilio.emulator import checks, numbers
 from airflow_provider_twilio.emulator.errors import ApiError, bad_request
 from airflow_provider_twilio.emulator.store import Message, Step, new_sid
 from airflow_provider_twilio.emulator.timefmt import parse_send_at
+from airflow_provider_twilio.emulator.urls import is_http_url
 from airflow_provider_twilio.segments import count_segments
 
 MAX_BODY_CHARS = 1600
@@ -90,6 +91,9 @@ class OutboundRequest:
             raise bad_request(21617, "The concatenated message body exceeds the 1600 character limit.")
         if len(media) > MAX_MEDIA:
             raise bad_request(21623, f"Too many media URLs: {len(media)} given, at most {MAX_MEDIA} allowed.")
+        for url in media:
+            if not is_http_url(url):
+                raise bad_request(21620, f"Invalid media URL {url!r}: media URLs must be http:// or https:// URLs.")
         numbers.check_to(to)
         if from_:
             numbers.check_from(from_)
@@ -130,7 +134,7 @@ class OutboundRequest:
             self.send_at = when
 
         status_callback = (form.get("StatusCallback") or "").strip() or None
-        if status_callback is not None and not status_callback.startswith(("http://", "https://")):
+        if status_callback is not None and not is_http_url(status_callback):
             raise bad_request(21609, f"The StatusCallback URL {status_callback} is not a valid URL.")
 
         self.to = to

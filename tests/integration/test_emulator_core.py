@@ -119,6 +119,11 @@ def test_num_segments_counts_gsm7_and_ucs2(fresh: TwilioEmulator, body: str, seg
         ({"to": RECIPIENT, "from_": DEFAULT_FROM, "media_url": [f"https://e.x/{i}.png" for i in range(11)]}, 21623),
         ({"to": "12345", "from_": DEFAULT_FROM, "body": "x"}, 21211),
         ({"to": "+1555", "from_": DEFAULT_FROM, "body": "x"}, 21211),
+        ({"to": RECIPIENT, "from_": DEFAULT_FROM, "media_url": ["ftp://example.com/a.png"]}, 21620),
+        ({"to": RECIPIENT, "from_": DEFAULT_FROM, "media_url": ["example.com/a.png"]}, 21620),
+        ({"to": RECIPIENT, "from_": DEFAULT_FROM, "media_url": ["https://e.x/a.png", "https:///a.png"]}, 21620),
+        ({"to": RECIPIENT, "from_": DEFAULT_FROM, "media_url": ["https://e.x:port/a.png"]}, 21620),
+        ({"to": RECIPIENT, "from_": DEFAULT_FROM, "body": "x", "status_callback": "https://"}, 21609),
     ],
 )
 def test_validation_codes(fresh: TwilioEmulator, kwargs: dict[str, Any], code: int) -> None:

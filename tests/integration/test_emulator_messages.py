@@ -227,6 +227,15 @@ def test_create_call(fresh: TwilioEmulator) -> None:
     assert rest_error(lambda: client.calls.create(to=RECIPIENT, from_=DEFAULT_FROM)).status == 400
 
 
+@pytest.mark.parametrize(
+    "url", ["not a url", "example.com/twiml", "ftp://example.com/twiml", "https://", "http://h:x/"]
+)
+def test_a_call_url_that_is_not_a_url_gets_21205(fresh: TwilioEmulator, url: str) -> None:
+    error = rest_error(lambda: sdk_client(fresh).calls.create(to=RECIPIENT, from_=DEFAULT_FROM, url=url))
+    assert (error.status, error.code) == (400, 21205)
+    assert fresh.state.calls == {}
+
+
 # lists
 
 
