@@ -155,7 +155,10 @@ class TwilioInboundSmsSensor(BaseSensorOperator):
             wait.regex.pattern,
         )
         if not self.deferrable:
-            return super().execute(context)
+            try:
+                return super().execute(context)
+            finally:
+                self._release_claims()
         from airflow_provider_twilio.triggers.sms import TwilioInboundSmsTrigger
 
         self.defer(
@@ -208,7 +211,11 @@ class TwilioInboundSmsSensor(BaseSensorOperator):
             raise _error_from_event(event)
         result = event["result"]
         self._wait = self._wait or self._prepare(context)
-        if not self._echo_with_retries(self._hook().get_conn(), result):
+        try:
+            echoed = self._echo_with_retries(self._hook().get_conn(), result)
+        finally:
+            self._release_claims()
+        if not echoed:
             raise TwilioApiError("The reply matched, but the confirmation (echo) could not be sent; retry the task")
         self._push_match_groups(context, result)
         return result
@@ -238,19 +245,26 @@ class TwilioInboundSmsSensor(BaseSensorOperator):
         return False
 
     def _send_once(self, client: Any, replies: list[Reply]) -> list[Reply]:
-        """Send each reply the message log does not show yet; returns those to try again."""
+        """Send each reply the message log does not show yet; returns those to try again.
+
+        Each received message is claimed first, so sensors sharing this process never both answer it.
+        """
+        from airflow_provider_twilio.inbound.claims import CLAIMS
         from airflow_provider_twilio.inbound.echoes import still_owed
 
+        mine, held = CLAIMS.take(replies, owner=self)
+        if not mine:
+            return held
         try:
-            todo = still_owed(client, replies)
+            todo = still_owed(client, mine)
         except TwilioProviderError as err:
             if not _is_transient(err):
                 raise
             self.log.warning("Could not read the message log before replying; trying again: %s", err.message)
-            return replies
-        for reply in replies:
+            return mine + held
+        for reply in mine:
             if reply not in todo:
-                self._answered.add(reply.message.sid)
+                self._settle(reply)
         retry = []
         for reply in todo:
             try:
@@ -259,15 +273,27 @@ class TwilioInboundSmsSensor(BaseSensorOperator):
                 if _is_transient(err):
                     self.log.warning("Reply to %s failed; will check the log and retry: %s", reply.to, err.message)
                     retry.append(reply)
-                elif err.error_type in AUTH_ERROR_TYPES:
+                    continue
+                if err.error_type in AUTH_ERROR_TYPES:
                     raise
-                else:  # Twilio will not take this reply (say, a short-code sender): waiting goes on
-                    self.log.error("Reply to %s refused, not retried: %s", reply.to, err.message)
-                    self._answered.add(reply.message.sid)
-                continue
-            self._answered.add(reply.message.sid)
-            self.log.info("Replied %s to %s (about message %s)", sid, reply.to, reply.message.sid)
-        return retry
+                # Twilio will not take this reply (say, a short-code sender): waiting goes on
+                self.log.error("Reply to %s refused, not retried: %s", reply.to, err.message)
+            else:
+                self.log.info("Replied %s to %s (about message %s)", sid, reply.to, reply.message.sid)
+            self._settle(reply)
+        return retry + held
+
+    def _settle(self, reply: Reply) -> None:
+        from airflow_provider_twilio.inbound.claims import CLAIMS
+
+        self._answered.add(reply.message.sid)
+        CLAIMS.settle(reply.message.sid, self)
+
+    def _release_claims(self) -> None:
+        """Replies this sensor claimed but did not send may be sent by another waiter in this process."""
+        from airflow_provider_twilio.inbound.claims import CLAIMS
+
+        CLAIMS.release(self)
 
 
 def _send_reply(client: Any, reply: Reply, log: Any) -> str:

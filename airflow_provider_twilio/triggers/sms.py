@@ -78,6 +78,7 @@ class TwilioInboundSmsTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow_provider_twilio.exceptions import TwilioProviderError
+        from airflow_provider_twilio.inbound.claims import CLAIMS
         from airflow_provider_twilio.inbound.waiting import build_wait
         from airflow_provider_twilio.triggers import inbox_poller
 
@@ -122,27 +123,39 @@ class TwilioInboundSmsTrigger(BaseTrigger):
                         return
         finally:
             poller.unsubscribe(sub)
+            CLAIMS.release(self)
 
     async def _answer(self, owed: list[Any]) -> list[Any]:
-        """Send the error replies the log does not show yet; returns those to try again next poll."""
+        """Send the error replies the log does not show yet; returns those to try again next poll.
+
+        Each received message is claimed first: of the triggers in this process that owe it a reply,
+        one checks the log and sends; the others wait for it to settle.
+        """
         from asgiref.sync import sync_to_async
 
         from airflow_provider_twilio.exceptions import AUTH_ERROR_TYPES, TwilioProviderError
         from airflow_provider_twilio.hooks.twilio import TwilioHook
+        from airflow_provider_twilio.inbound.claims import CLAIMS
         from airflow_provider_twilio.inbound.echoes import send_async, still_owed_async
         from airflow_provider_twilio.inbound.waiting import TRANSIENT_ERROR_TYPES
 
+        mine, held = CLAIMS.take(owed, owner=self)
+        if not mine:
+            return held
         hook = TwilioHook(twilio_conn_id=self.twilio_conn_id)
         await sync_to_async(lambda: hook.settings)()
         retry: list[Any] = []
         async with hook.async_client() as client:
             try:
-                todo = await still_owed_async(client, owed)
+                todo = await still_owed_async(client, mine)
             except TwilioProviderError as err:
                 if err.error_type not in TRANSIENT_ERROR_TYPES:
                     raise
                 self.log.warning("Could not read the message log before replying; trying again: %s", err)
-                return owed
+                return mine + held
+            for reply in mine:
+                if reply not in todo:
+                    CLAIMS.settle(reply.message.sid, self)
             for reply in todo:
                 try:
                     sid = await send_async(client, reply)
@@ -150,15 +163,17 @@ class TwilioInboundSmsTrigger(BaseTrigger):
                     if err.error_type in TRANSIENT_ERROR_TYPES:
                         self.log.warning("Error reply to %s failed; will check and retry: %s", reply.to, err)
                         retry.append(reply)
-                    elif err.error_type in AUTH_ERROR_TYPES:
+                        continue
+                    if err.error_type in AUTH_ERROR_TYPES:
                         raise
-                    else:  # Twilio will not take this reply: waiting for a valid answer goes on
-                        self.log.error("Error reply to %s refused, not retried: %s", reply.to, err)
+                    # Twilio will not take this reply: waiting for a valid answer goes on
+                    self.log.error("Error reply to %s refused, not retried: %s", reply.to, err)
                 else:
                     self.log.info(
                         "Sent error reply %s to %s (message %s did not match)", sid, reply.to, reply.message.sid
                     )
-        return retry
+                CLAIMS.settle(reply.message.sid, self)
+        return retry + held
 
 
 class TwilioMessageStatusTrigger(BaseTrigger):

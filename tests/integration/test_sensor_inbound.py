@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -197,3 +199,25 @@ def test_a_refused_confirmation_does_not_fail_the_match(twilio_emulator: TwilioE
     done = s.poke(ctx)
     assert done.xcom_value["match_groups"] == {"answer": "YES", "code": "1234"}
     assert [m for m in twilio_emulator.messages() if m["direction"] != "inbound"] == []
+
+
+def test_sensors_poking_at_once_in_one_process_send_one_error_reply(twilio_emulator: TwilioEmulator) -> None:
+    """Two sensors (threads of one worker) see the wrong answer together; only one of them answers it."""
+    emu = twilio_emulator
+    emu.configure(latency=0.15)
+    since = now_next_second()
+    emu.inject_inbound(from_=ANN, to=US, body="maybe")
+    sensors = [(sensor(from_=ANN, echo_error="Sorry, not an answer"), context(since)) for _ in range(2)]
+    for s, ctx in sensors:
+        start(s, ctx)
+    together = threading.Barrier(len(sensors))
+
+    def poke_together(pair: tuple[TwilioInboundSmsSensor, dict[str, Any]]) -> Any:
+        together.wait()
+        return pair[0].poke(pair[1])
+
+    for _ in range(3):
+        with ThreadPoolExecutor(len(sensors)) as pool:
+            assert list(pool.map(poke_together, sensors)) == [False, False]
+    assert [m["body"] for m in emu.messages() if m["direction"] != "inbound"] == ["Sorry, not an answer"]
+    assert all(s._owed == [] for s, _ in sensors)

@@ -225,3 +225,28 @@ def test_hostile_body_does_not_block_the_event_loop(
     assert event.payload["result"]["message"]["body"] == "aaaa"
     timed_out = [r.getMessage() for r in caplog.records if "ran out of time" in r.getMessage()]
     assert len(timed_out) == 1, timed_out
+
+
+@pytest.mark.parametrize("run", [1, 2])
+def test_two_waiters_on_one_number_send_one_error_reply(twilio_emulator: TwilioEmulator, run: int) -> None:
+    """Both see the wrong answer in the same poll; with latency each used to find the log empty and send."""
+    emu = twilio_emulator
+    emu.configure(latency=0.15)
+    since = since_next_second()
+
+    def replies() -> list[str]:
+        return [m["body"] for m in emu.messages() if m["direction"] != "inbound"]
+
+    async def scenario() -> list[Any]:
+        waiters = [first_event(trigger(since, from_=[ANN], echo_error="Sorry, not an answer")) for _ in range(2)]
+        await until(lambda: list_requests(emu) >= 1)
+        emu.inject_inbound(from_=ANN, to=US, body=f"maybe {run}")
+        await until(lambda: len(replies()) >= 1)
+        polls = list_requests(emu)
+        await until(lambda: list_requests(emu) >= polls + 4)  # time for a second reply to go out
+        emu.inject_inbound(from_=ANN, to=US, body="YES 0002")
+        return await asyncio.wait_for(asyncio.gather(*waiters), 20)
+
+    events = asyncio.run(scenario())
+    assert [e.payload["status"] for e in events] == ["match", "match"]
+    assert replies() == ["Sorry, not an answer"]
