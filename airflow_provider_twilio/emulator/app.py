@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from airflow_provider_twilio.emulator import api, control, handlers
+from airflow_provider_twilio.emulator import api, control, handlers, numbers_api
 from airflow_provider_twilio.emulator.errors import ApiError
 from airflow_provider_twilio.emulator.middleware import TwilioApiMiddleware
 from airflow_provider_twilio.emulator.routing import http_error
@@ -39,7 +39,7 @@ def create_app(state: EmulatorState) -> TwilioApiMiddleware:
         state.loop = None
 
     app = Starlette(
-        routes=[*api.ROUTES, *control.ROUTES],
+        routes=[*api.ROUTES, *numbers_api.ROUTES, *control.ROUTES],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error},
         lifespan=lifespan,
     )

@@ -10,6 +10,7 @@ import logging
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from airflow_provider_twilio.emulator.store import API_VERSION, Message, Step
@@ -46,25 +47,53 @@ def status_params(message: Message, step: Step) -> dict[str, str]:
     return params
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+MAX_ANSWER_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the receiver answered: its HTTP status and (the start of) its body."""
+
+    status: int
+    content_type: str
+    body: bytes
+
+
+def _send(url: str, body: bytes | None, headers: dict[str, str], method: str) -> Answer:
+    request = urllib.request.Request(url, data=body, headers=headers, method=method)
     try:
         with urllib.request.urlopen(request, timeout=CALLBACK_TIMEOUT) as response:
-            return int(response.status)
+            content_type = response.headers.get("Content-Type", "")
+            return Answer(int(response.status), content_type, response.read(MAX_ANSWER_BYTES))
     except urllib.error.HTTPError as err:
-        return int(err.code)
+        return Answer(int(err.code), err.headers.get("Content-Type", ""), b"")
+
+
+async def send_signed(url: str, params: Mapping[str, str], auth_token: str, method: str = "POST") -> Answer | None:
+    """Send ``params`` to ``url`` as Twilio does: a signed form POST, or a signed GET with them in the query.
+
+    The answer, or None if the receiver could not be reached.
+    """
+    headers = {
+        "User-Agent": "TwilioProxy/1.1",
+        "I-Twilio-Idempotency-Token": hashlib.sha1(urlencode(sorted(params.items())).encode()).hexdigest(),
+    }
+    if method == "GET":
+        url = url + ("&" if "?" in url else "?") + urlencode(params)
+        headers["X-Twilio-Signature"] = signature(auth_token, url, {})
+        body = None
+    else:
+        headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+        headers["X-Twilio-Signature"] = signature(auth_token, url, params)
+        body = urlencode(params).encode()
+    try:
+        return await asyncio.to_thread(_send, url, body, headers, method)
+    except OSError as err:
+        log.warning("Webhook to %s failed: %s", url, err)
+        return None
 
 
 async def post_signed(url: str, params: Mapping[str, str], auth_token: str) -> int | None:
     """POST ``params`` to ``url``; the HTTP status, or None if the receiver could not be reached."""
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-        "X-Twilio-Signature": signature(auth_token, url, params),
-        "User-Agent": "TwilioProxy/1.1",
-        "I-Twilio-Idempotency-Token": hashlib.sha1(urlencode(sorted(params.items())).encode()).hexdigest(),
-    }
-    try:
-        return await asyncio.to_thread(_post, url, urlencode(params).encode(), headers)
-    except OSError as err:
-        log.warning("Status callback to %s failed: %s", url, err)
-        return None
+    answer = await send_signed(url, params, auth_token)
+    return None if answer is None else answer.status

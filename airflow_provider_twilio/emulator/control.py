@@ -111,6 +111,10 @@ async def create_api_key(request: Request) -> Response:
     return JSONResponse({"sid": sid, "secret": secret}, status_code=201)
 
 
+async def webhooks(request: Request) -> Response:
+    return JSONResponse({"webhooks": state_of(request).webhook_log()})
+
+
 ROUTES = [
     resource("/_emulator/inbound", POST=inbound),
     resource("/_emulator/messages", GET=messages),
@@ -119,4 +123,5 @@ ROUTES = [
     resource("/_emulator/reset", POST=reset),
     resource("/_emulator/requests", GET=requests, DELETE=clear_requests),
     resource("/_emulator/api_keys", POST=create_api_key),
+    resource("/_emulator/webhooks", GET=webhooks),
 ]

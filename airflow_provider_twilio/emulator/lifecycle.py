@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from airflow_provider_twilio.emulator.callbacks import post_signed, status_params
+from airflow_provider_twilio.emulator.callbacks import status_params
 from airflow_provider_twilio.emulator.messages import build_inbound
 from airflow_provider_twilio.emulator.state import EmulatorState
 from airflow_provider_twilio.emulator.store import Message, Step
+from airflow_provider_twilio.emulator.webhooks import deliver, deliver_inbound
 
 
 def after_accept(state: EmulatorState, message: Message) -> None:
@@ -30,7 +31,7 @@ def _callback(state: EmulatorState, message: Message, step: Step) -> Any:
         # A cancelled or deleted message stops reporting the steps it no longer takes.
         if current is None or step not in current.timeline or not current.status_callback:
             return None
-        return post_signed(current.status_callback, status_params(current, step), state.auth_token)
+        return deliver(state, "status", current.status_callback, status_params(current, step))
 
     return fire
 
@@ -41,10 +42,11 @@ def _reply(state: EmulatorState, message: Message, body: str) -> Any:
         if current is None or current.step_at(time.time()).status == "canceled":
             return
         sender = message.to
-        state.store.add(
+        reply = state.store.add(
             lambda seq, created_at: build_inbound(
                 seq, created_at, account_sid=state.account_sid, from_=sender, to=message.from_, body=body
             )
         )
+        deliver_inbound(state, reply)
 
     return fire

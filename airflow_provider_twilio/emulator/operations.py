@@ -10,18 +10,21 @@ from airflow_provider_twilio.emulator.checks import MAX_DELAY, seconds
 from airflow_provider_twilio.emulator.faults import UNSET
 from airflow_provider_twilio.emulator.messages import build_inbound, check_inbound
 from airflow_provider_twilio.emulator.state import EmulatorState
+from airflow_provider_twilio.emulator.webhooks import deliver_inbound
 
 
 def inject_inbound(
     state: EmulatorState, *, from_: str, to: str, body: str, media_urls: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """Store a message as if ``from_`` had texted ``to``; returns it as the API would."""
+    """Store a message as if ``from_`` had texted ``to``, and deliver it to the number's SmsUrl if it has one;
+    returns it as the API would."""
     check_inbound(from_=from_, to=to, body=body, media_urls=media_urls)
     message = state.store.add(
         lambda seq, created_at: build_inbound(
             seq, created_at, account_sid=state.account_sid, from_=from_, to=to, body=body, media_urls=media_urls
         )
     )
+    deliver_inbound(state, message)
     return message.render(time.time())
 
 
@@ -42,8 +45,11 @@ def configure(
     late_commit_delay: float | None = None,
     seed: int | None = None,
     status_delay: float | None = None,
+    duplicate_webhooks: bool | None = None,
 ) -> None:
     """Change only the settings given; ``max_concurrent_requests=None`` removes the limit."""
+    if duplicate_webhooks is not None and not isinstance(duplicate_webhooks, bool):
+        raise ValueError(f"duplicate_webhooks must be true or false, got {duplicate_webhooks!r}")
     if status_delay is not None:
         status_delay = seconds("status_delay", status_delay, MAX_DELAY)
     state.faults.configure(
@@ -58,6 +64,8 @@ def configure(
     )
     if status_delay is not None:
         state.status_delay = status_delay
+    if duplicate_webhooks is not None:
+        state.duplicate_webhooks = duplicate_webhooks
 
 
 def settings(state: EmulatorState) -> dict[str, Any]:
@@ -71,4 +79,5 @@ def settings(state: EmulatorState) -> dict[str, Any]:
         "late_commit": s.late_commit,
         "late_commit_delay": s.late_commit_delay,
         "status_delay": state.status_delay,
+        "duplicate_webhooks": state.duplicate_webhooks,
     }

@@ -179,6 +179,7 @@ class TwilioEmulator:
         late_commit_delay: float | None = None,
         seed: int | None = None,
         status_delay: float | None = None,
+        duplicate_webhooks: bool | None = None,
     ) -> None:
         """Change only the settings given (see docs/emulator.md); ``max_concurrent_requests=None`` lifts the limit."""
         settings: dict[str, Any] = {
@@ -190,6 +191,7 @@ class TwilioEmulator:
             "late_commit_delay": late_commit_delay,
             "seed": seed,
             "status_delay": status_delay,
+            "duplicate_webhooks": duplicate_webhooks,
         }
         settings = {name: value for name, value in settings.items() if value is not None}
         if max_concurrent_requests is not UNSET:
@@ -225,6 +227,13 @@ class TwilioEmulator:
         if self._process is not None:
             return self._process.call("GET", "requests")["requests"]  # type: ignore[no-any-return]
         return self.state.request_log()
+
+    def webhook_log(self) -> list[dict[str, Any]]:
+        """Every webhook delivery (``kind`` sms or status, ``url``, ``method``, ``attempt``, ``sid``, ``status``
+        answered, None if unreachable; ``time``), oldest first."""
+        if self._process is not None:
+            return self._process.call("GET", "webhooks")["webhooks"]  # type: ignore[no-any-return]
+        return self.state.webhook_log()
 
     def clear_request_log(self) -> None:
         if self._process is not None:

@@ -13,10 +13,12 @@ from typing import Any
 
 from airflow_provider_twilio.emulator.checks import MAX_DELAY, seconds, text
 from airflow_provider_twilio.emulator.faults import Faults
+from airflow_provider_twilio.emulator.phone_numbers import PhoneNumbers
 from airflow_provider_twilio.emulator.store import MessageStore, new_sid
 
 DEFAULT_STATUS_DELAY = 0.05
 REQUEST_LOG_SIZE = 10_000
+WEBHOOK_LOG_SIZE = 10_000
 
 
 @dataclass
@@ -38,6 +40,9 @@ class EmulatorState:
         self.faults = Faults()
         self.status_delay = DEFAULT_STATUS_DELAY
         self.calls: dict[str, dict[str, Any]] = {}
+        self.phone_numbers = PhoneNumbers()
+        self.duplicate_webhooks = False
+        self._webhook_log: deque[dict[str, Any]] = deque(maxlen=WEBHOOK_LOG_SIZE)
         self.lock = threading.Lock()
         self._api_keys: dict[str, str] = {}
         self._auto_replies: list[AutoReply] = []
@@ -95,6 +100,13 @@ class EmulatorState:
     def clear_request_log(self) -> None:
         self._request_log.clear()
 
+    # webhook log: every delivery to a receiver (inbound messages, status callbacks)
+    def note_webhook(self, entry: dict[str, Any]) -> None:
+        self._webhook_log.append(entry)
+
+    def webhook_log(self) -> list[dict[str, Any]]:
+        return list(self._webhook_log)
+
     # timers on the server's event loop
     def call_later(self, delay: float, action: Callable[[], Any]) -> None:
         """Run ``action`` after ``delay`` seconds unless the emulator is reset meanwhile.
@@ -128,10 +140,13 @@ class EmulatorState:
             loop.call_soon_threadsafe(schedule)
 
     def reset(self) -> None:
-        """Forget messages, calls, replies, faults and the request log; the account and API keys stay."""
+        """Forget messages, calls, replies, faults, numbers' webhooks and the logs; the account and API keys stay."""
         self.store.reset()
         self.faults.reset()
         self.status_delay = DEFAULT_STATUS_DELAY
+        self.duplicate_webhooks = False
+        self.phone_numbers.reset()
+        self._webhook_log.clear()
         with self.lock:
             self.calls.clear()
             self._auto_replies.clear()

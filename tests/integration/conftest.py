@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
+from tests.integration.emulator_support import Receiver
 
 
 @pytest.fixture(scope="module")
@@ -20,3 +21,11 @@ def fresh(emu: TwilioEmulator) -> TwilioEmulator:
     """The module's emulator with no messages, faults or auto-replies left from earlier tests."""
     emu.reset()
     return emu
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A local webhook receiver (see ``Receiver``), closed after the test."""
+    receiver = Receiver()
+    yield receiver
+    receiver.close()

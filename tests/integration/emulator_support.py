@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -82,3 +85,46 @@ def assert_twilio_error(status: int, headers: dict[str, str], body: bytes, expec
     assert error["status"] == expected_status and isinstance(error["code"], int)
     assert error["more_info"] == f"https://www.twilio.com/docs/errors/{error['code']}"
     return error  # type: ignore[no-any-return]
+
+
+class Receiver:
+    """A local webhook endpoint that records every POST and GET and answers ``answer`` (TwiML or nothing)."""
+
+    def __init__(self) -> None:
+        self.posts: list[dict[str, Any]] = []
+        self.answer = b""
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _record(self, form: dict[str, str]) -> None:
+                receiver.posts.append(
+                    {"method": self.command, "path": self.path, "headers": dict(self.headers), "form": form}
+                )
+                if receiver.answer:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/xml")
+                    self.send_header("Content-Length", str(len(receiver.answer)))
+                    self.end_headers()
+                    self.wfile.write(receiver.answer)
+                else:
+                    self.send_response(204)
+                    self.end_headers()
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                self._record(dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True)))
+
+            def do_GET(self) -> None:
+                self._record(dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True)))
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

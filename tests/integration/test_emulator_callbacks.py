@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, SERVICE_SID, rest_error, sdk_client, wait_for
+from tests.integration.emulator_support import (
+    DEFAULT_FROM,
+    RECIPIENT,
+    SERVICE_SID,
+    Receiver,
+    rest_error,
+    sdk_client,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -20,41 +24,6 @@ pytestmark = pytest.mark.integration
 def fresh(fresh: TwilioEmulator) -> TwilioEmulator:
     fresh.configure(status_delay=0.02)
     return fresh
-
-
-class Receiver:
-    """A local webhook endpoint that records every POST."""
-
-    def __init__(self) -> None:
-        self.posts: list[dict[str, Any]] = []
-        posts = self.posts
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", 0))
-                form = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
-                posts.append({"path": self.path, "headers": dict(self.headers), "form": form})
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-    yield receiver
-    receiver.close()
 
 
 def statuses(receiver: Receiver) -> list[str]:

@@ -1,0 +1,115 @@
+"""Webhooks to the account's receivers: inbound messages to a number's SmsUrl, and TwiML replies.
+
+An inbound message to a number with an ``SmsUrl`` is sent there as Twilio sends it (signed form
+POST, or GET when ``SmsMethod`` says so). The ``<Message>`` verbs of a 2xx TwiML answer are sent as
+replies. ``configure(duplicate_webhooks=True)`` delivers every webhook twice, as Twilio does when it
+retries (after a timeout, or with connection overrides).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+
+from airflow_provider_twilio.emulator import numbers
+from airflow_provider_twilio.emulator.callbacks import Answer, send_signed
+from airflow_provider_twilio.emulator.state import EmulatorState
+from airflow_provider_twilio.emulator.store import API_VERSION, Message
+
+log = logging.getLogger(__name__)
+
+
+def inbound_params(message: Message) -> dict[str, str]:
+    """The form of Twilio's "A message comes in" webhook."""
+    params = {
+        "ToCountry": "US",
+        "SmsMessageSid": message.sid,
+        "NumMedia": str(len(message.media_urls)),
+        "SmsSid": message.sid,
+        "SmsStatus": "received",
+        "Body": message.body,
+        "To": message.to,
+        "NumSegments": str(message.num_segments),
+        "MessageSid": message.sid,
+        "AccountSid": message.account_sid,
+        "From": message.from_,
+        "ApiVersion": API_VERSION,
+    }
+    for index, url in enumerate(message.media_urls):
+        params[f"MediaUrl{index}"] = url
+        params[f"MediaContentType{index}"] = "image/jpeg"
+    return params
+
+
+async def deliver(
+    state: EmulatorState, kind: str, url: str, params: Mapping[str, str], method: str = "POST"
+) -> list[Answer]:
+    """Send one webhook (twice with ``duplicate_webhooks``); every delivery is noted in ``state.webhook_log``."""
+    answers = []
+    for attempt in range(2 if state.duplicate_webhooks else 1):
+        answer = await send_signed(url, params, state.auth_token, method)
+        state.note_webhook(
+            {
+                "kind": kind,
+                "url": url,
+                "method": method,
+                "attempt": attempt + 1,
+                "sid": params.get("MessageSid"),
+                "status": None if answer is None else answer.status,
+                "time": time.time(),
+            }
+        )
+        if answer is not None:
+            answers.append(answer)
+    return answers
+
+
+def deliver_inbound(state: EmulatorState, message: Message) -> None:
+    """If the number ``message`` went to has an ``SmsUrl``, deliver it there and send the TwiML replies."""
+    number = state.phone_numbers.by_number(numbers.split_channel(message.to)[1])
+    if number is None or not number.sms_url:
+        return
+    url, method = number.sms_url, number.sms_method
+
+    async def send() -> None:
+        for answer in await deliver(state, "sms", url, inbound_params(message), method):
+            if 200 <= answer.status < 300:
+                _send_replies(state, message, answer)
+
+    state.call_later(0.0, send)
+
+
+def twiml_messages(body: bytes) -> list[dict[str, str]]:
+    """The ``<Message>`` verbs of a TwiML answer (text or ``<Body>``, optional ``to``/``from``); [] if not TwiML."""
+    if not body.strip():
+        return []
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return []
+    if root.tag != "Response":
+        return []
+    found = []
+    for verb in root.findall("Message"):
+        text = verb.findtext("Body")
+        if text is None:
+            text = verb.text or ""
+        found.append({"body": text.strip(), "to": verb.get("to", ""), "from": verb.get("from", "")})
+    return found
+
+
+def _send_replies(state: EmulatorState, message: Message, answer: Answer) -> None:
+    from airflow_provider_twilio.emulator.errors import ApiError
+    from airflow_provider_twilio.emulator.lifecycle import after_accept
+    from airflow_provider_twilio.emulator.messages import Form, OutboundRequest
+
+    for verb in twiml_messages(answer.body):
+        form = Form([("To", verb["to"] or message.from_), ("From", verb["from"] or message.to), ("Body", verb["body"])])
+        try:
+            outbound = OutboundRequest(form, account_sid=state.account_sid, status_delay=state.status_delay)
+        except ApiError as err:
+            log.warning("TwiML reply to %s not sent: %s", message.sid, err.message)
+            continue
+        after_accept(state, state.store.add(outbound.build))
