@@ -1,6 +1,7 @@
 """Check a built sdist and wheel before release: what `make dist` runs after building them.
 
-1. twine renders the metadata (the long description included) as PyPI would;
+1. twine renders the metadata (the long description included) as PyPI would, and CHANGELOG.md has an entry
+   for the version built;
 2. the wheel holds the package, its licence files and nothing else: no tests, benchmarks or build output;
    the sdist holds the licence files and no virtualenvs, caches or build output;
 3. the sdist installs into a fresh virtualenv with the pinned Airflow 3 constraints, Airflow's CLI lists the
@@ -120,6 +121,8 @@ def main(dist: Path) -> None:
     wheel, sdist = _one(dist, "*.whl"), _one(dist, "*.tar.gz")
     version = wheel.name.split("-")[1]
     _run(sys.executable, "-m", "twine", "check", "--strict", wheel, sdist)
+    if f"## [{version}]" not in (ROOT / "CHANGELOG.md").read_text():
+        sys.exit(f"CHANGELOG.md has no '## [{version}]' entry for the version built")
     with zipfile.ZipFile(wheel) as archive:
         problems = wheel_problems(archive.namelist(), version)
     with tarfile.open(sdist) as archive:
