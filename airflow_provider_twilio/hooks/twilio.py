@@ -122,24 +122,29 @@ class TwilioHook(BaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """The extra fields, for Airflow versions that do not read ``conn-fields`` from the provider info."""
+        """The extra fields, for Airflow versions that do not read ``conn-fields`` from the provider info.
+
+        Only the arguments Airflow 3.0/3.1's api-server accepts: it builds this form with stand-ins for
+        wtforms that take label, validators, description, default and widget, and drops a hook whose
+        fields pass anything else. Placeholders reach Airflow 2's form through
+        ``get_ui_field_behaviour()``.
+        """
         from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
         from flask_babel import lazy_gettext
         from wtforms import StringField
         from wtforms.validators import Optional
 
-        placeholders = UI_FIELD_BEHAVIOUR["placeholders"]
-        return {
-            name: StringField(
+        widgets = {}
+        for name, spec in CONN_FIELDS.items():
+            default = spec["schema"].get("default")
+            widgets[name] = StringField(
                 lazy_gettext(spec["label"]),
-                widget=BS3TextFieldWidget(),
-                description=spec.get("description", ""),
                 validators=[Optional()],
-                default=spec["schema"].get("default"),
-                render_kw={"placeholder": placeholders.get(name, "")},
+                description=spec.get("description", ""),
+                default=None if default is None else str(default),  # a text field holds text
+                widget=BS3TextFieldWidget(),
             )
-            for name, spec in CONN_FIELDS.items()
-        }
+        return widgets
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
