@@ -42,12 +42,26 @@ def airflow_major() -> int:
     return int(__version__.split(".")[0])
 
 
+def dagbag_module() -> Any:
+    """Where this Airflow 3 keeps its DagBag and bundle helpers: ``dag_processing`` from 3.2, ``models`` before."""
+    try:
+        from airflow.dag_processing import dagbag
+    except ImportError:  # Airflow 3.0 and 3.1
+        from airflow.models import dagbag
+    return dagbag
+
+
 def parse_dag_file() -> Any:
     """The DAG file parsed into a DagBag, the way the DAG processor (scheduler on Airflow 2) parses it."""
     if airflow_major() >= 3:
-        from airflow.dag_processing.dagbag import BundleDagBag
+        try:
+            from airflow.dag_processing.dagbag import BundleDagBag
+        except ImportError:  # Airflow 3.0 and 3.1
+            from airflow.models.dagbag import DagBag
 
-        bag = BundleDagBag(dag_folder=str(DAG_FILE), bundle_path=REPO_ROOT, bundle_name="dags-folder")
+            bag = DagBag(dag_folder=str(DAG_FILE), include_examples=False, bundle_path=REPO_ROOT)
+        else:
+            bag = BundleDagBag(dag_folder=str(DAG_FILE), bundle_path=REPO_ROOT, bundle_name="dags-folder")
     else:
         from airflow.models.dagbag import DagBag
 
@@ -75,18 +89,25 @@ def build_trigger(sensor: Any, since: str) -> Any:
 def create_run_airflow3(bag: Any, run_id: str) -> Any:
     """Serialize the DAG (bundle, DagModel, DagVersion) and start a run, as the dag processor and API would."""
     from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import sync_bag_to_db
-    from airflow.models.dagbag import DBDagBag
     from airflow.utils.session import create_session
     from airflow.utils.state import DagRunState
     from airflow.utils.types import DagRunTriggeredByType, DagRunType
 
+    dagbag = dagbag_module()
     with create_session() as session:
         DagBundlesManager().sync_bundles_to_db(session=session)
     with create_session() as session:
-        sync_bag_to_db(bag, "dags-folder", None, session=session)
+        if hasattr(dagbag, "sync_bag_to_db"):  # Airflow 3.1 and later
+            dagbag.sync_bag_to_db(bag, "dags-folder", None, session=session)
+        else:  # Airflow 3.0
+            bag.sync_to_db("dags-folder", None, session=session)
     with create_session() as session:
-        dag = DBDagBag().get_latest_version_of_dag(DAG_ID, session=session)
+        from airflow.models import dagbag as stored
+
+        if hasattr(stored, "DBDagBag"):  # Airflow 3.1 and later
+            dag = stored.DBDagBag().get_latest_version_of_dag(DAG_ID, session=session)
+        else:  # Airflow 3.0
+            dag = stored.DagBag(read_dags_from_db=True).get_dag(DAG_ID, session=session)
         assert dag is not None
         now = datetime.now(timezone.utc)
         run = dag.create_dagrun(
@@ -184,10 +205,11 @@ def tail(path: Path, lines: int = 40) -> str:
 
 
 def decoded(next_kwargs: Any) -> dict[str, Any]:
-    """``next_kwargs`` as the task would receive them (Airflow 3 stores them serde-encoded)."""
-    if airflow_major() < 3:
+    """``next_kwargs`` as the task would receive them (Airflow 3.2 and later store them serde-encoded)."""
+    try:
+        from airflow.sdk.serde import deserialize
+    except ImportError:  # Airflow 2.11, 3.0 and 3.1: the column reads back as the plain dict
         return dict(next_kwargs)
-    from airflow.sdk.serde import deserialize
 
     value = deserialize(next_kwargs)
     assert isinstance(value, dict)
