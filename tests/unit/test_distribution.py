@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import tarfile
 import zipfile
 from dataclasses import dataclass
@@ -62,6 +63,17 @@ def test_wheel_holds_no_tests_benchmarks_or_build_output(built: Built) -> None:
     assert not [name for name in wheel if name.split("/")[0] in {"tests", "benchmarks", "build", "dist"}]
     assert not [name for name in wheel if not name.startswith(("airflow_provider_twilio/", DIST_INFO))]
     assert _check_dist().wheel_problems(wheel, VERSION) == []
+
+
+def test_pypi_description_links_into_the_repository(built: Built) -> None:
+    """PyPI shows the README alone: its relative links and images must point at the repository."""
+    description = built.metadata.split("\n\n", 1)[1]
+    home = "https://github.com/airflow-provider-twilio/airflow-provider-twilio"
+    assert f"]({home}/blob/main/docs/index.md)" in description
+    assert (
+        "](https://raw.githubusercontent.com/airflow-provider-twilio/airflow-provider-twilio/main/docs/" in description
+    )
+    assert not re.findall(r"\]\((?!https?://|#)[^)]+\)", description)
 
 
 def test_sdist_carries_license_and_notice(built: Built) -> None:
