@@ -1,0 +1,116 @@
+"""The SMS command example with real Airflow 3 processes: scheduler, dag-processor, triggerer, api-server.
+
+``dag.test()`` cannot run asset watchers, so this starts the real processes on a SQLite DB (see
+airflow_processes.py) against the emulator, with ``example_dags/example_twilio_sms_command.py`` as the
+only DAG: a "RUN <job>" text must start a run that answers "Started <job>: run <run_id>", and a
+triggerer SIGKILLed between texts must neither lose nor repeat one.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_twilio.triggers.events import EVENT_TRIGGERS_AVAILABLE
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        not EVENT_TRIGGERS_AVAILABLE, reason="asset watchers and event triggers exist only on Airflow 3"
+    ),
+]
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "example_dags" / "example_twilio_sms_command.py"
+DAG_ID, ASSET = "example_twilio_sms_command", "sms_commands"
+US, ANN, BOB = "+15005550006", "+15551230991", "+15551230992"
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Any]:
+    from airflow_provider_twilio.emulator import TwilioEmulator
+
+    with TwilioEmulator() as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def stack(airflow_db: Path, emulator: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from tests.integration.airflow_processes import airflow_stack
+
+    env = {
+        "AIRFLOW_CONN_TWILIO_DEFAULT": emulator.connection_uri,
+        # A SIGKILLed triggerer's watchers move to a new one once its heartbeat is this old.
+        "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
+        "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "5",
+    }
+    with airflow_stack(tmp_path_factory.mktemp("events-stack"), airflow_db, [EXAMPLE], env) as airflow:
+        for name in ("api-server", "dag-processor", "scheduler", "triggerer"):
+            airflow.start(name)
+        airflow.wait_for(lambda: watcher_polls(emulator) >= 2, "the watcher's first polls of the inbox")
+        yield airflow
+
+
+def watcher_polls(emu: Any) -> int:
+    return sum(1 for r in emu.request_log() if r["method"] == "GET" and r["path"].endswith("/Messages.json"))
+
+
+def acknowledgements(emu: Any, to: str) -> list[str]:
+    return sorted(m["body"] for m in emu.messages() if m["direction"] != "inbound" and m["to"] == to)
+
+
+def test_a_run_text_starts_a_run_that_acknowledges_it(stack: Any, emulator: Any) -> None:
+    emulator.inject_inbound(from_=ANN, to=US, body="RUN nightly-report")
+    [answer] = stack.wait_for(lambda: acknowledgements(emulator, ANN), "the acknowledgement SMS")
+    found = re.fullmatch(r"Started nightly-report: run (\S+)", answer)
+    assert found, answer
+    runs = stack.consumed_events(DAG_ID)
+    assert [p["body"] for p in runs[found.group(1)]] == ["RUN nightly-report"]
+    stack.wait_for(lambda: stack.run_states(DAG_ID).get(found.group(1)) == "success", "the run to succeed")
+
+
+def test_each_text_fires_once_across_a_sigkilled_triggerer(stack: Any, emulator: Any) -> None:
+    before = len(stack.asset_event_payloads(ASSET))
+
+    def new_events() -> list[dict[str, Any]]:
+        return stack.asset_event_payloads(ASSET)[before:]
+
+    for sender, body in ((ANN, "RUN a"), (BOB, "hello"), (ANN, "RUN b"), (BOB, "RUN"), (BOB, "RUN c")):
+        emulator.inject_inbound(from_=sender, to=US, body=body)
+    stack.wait_for(lambda: len(new_events()) >= 3, "three asset events")
+    stack.kill("triggerer", signal.SIGKILL)
+    emulator.inject_inbound(from_=ANN, to=US, body="RUN d")
+    emulator.inject_inbound(from_=BOB, to=US, body="RUN e")
+    polls = watcher_polls(emulator)
+    stack.start("triggerer")
+    stack.wait_for(lambda: len(new_events()) >= 5, "the two texts sent while the triggerer was down")
+    # Let the restarted watcher poll a few more times: a repeated event would have fired by then.
+    stack.wait_for(lambda: watcher_polls(emulator) >= polls + 4, "more polls after the restart")
+
+    events = new_events()
+    assert [e["body"] for e in events] == ["RUN a", "RUN b", "RUN c", "RUN d", "RUN e"], stack.report()
+    assert len({e["sid"] for e in events}) == 5
+    assert [e["match_groups"]["job"] for e in events] == ["a", "b", "c", "d", "e"]
+    assert [e["from"] for e in events] == [ANN, ANN, BOB, ANN, BOB]
+    # Every event is consumed by exactly one DAG run, whose task answers each of its texts once. Airflow
+    # 3.3 folds events that arrive close together into one run, and can leave the last of a burst queued
+    # until the next event arrives (apache/airflow#54659; 3.4 queues each event, #70972): a later text
+    # lets that one through too.
+    emulator.inject_inbound(from_=ANN, to=US, body="RUN f")
+    stack.wait_for(lambda: len(new_events()) >= 6, "the asset event of a later text")
+    sids = [e["sid"] for e in new_events()]
+
+    def consumed() -> list[str]:
+        runs = stack.consumed_events(DAG_ID).values()
+        return sorted(p["sid"] for payloads in runs for p in payloads if p["sid"] in sids)
+
+    stack.wait_for(lambda: len(consumed()) >= len(sids), "DAG runs for all six events")
+    assert consumed() == sorted(sids), "an event was consumed by more than one run"
+    stack.wait_for(lambda: len(acknowledgements(emulator, ANN)) >= 5, "the answers to the first sender")
+    stack.wait_for(lambda: len(acknowledgements(emulator, BOB)) >= 2, "the answers to the second sender")
+    jobs = [a.split(":")[0] for a in acknowledgements(emulator, ANN) + acknowledgements(emulator, BOB)]
+    assert sorted(jobs) == sorted(f"Started {job}" for job in ("nightly-report", "a", "b", "c", "d", "e", "f"))
