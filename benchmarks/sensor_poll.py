@@ -92,10 +92,12 @@ class Emulator:
         self.proc.wait(timeout=30)
 
 
-def row(metric: str, value: float, unit: str, baseline: float | None, target: str, ok: bool | None) -> dict:
+def row(
+    metric: str, value: float, unit: str, baseline: float | None, target: str, ok: bool | None, benchmark: str = NAME
+) -> dict:
     ratio = round(value / baseline, 6) if baseline else None
     return {
-        "benchmark": NAME,
+        "benchmark": benchmark,
         "metric": metric,
         "value": round(value, 3),
         "unit": unit,
