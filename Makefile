@@ -3,7 +3,7 @@ AF3 := .venv/airflow-3/bin/python
 AF2 := .venv/airflow-2/bin/python
 LINT_PATHS := airflow_provider_twilio tests example_dags benchmarks scripts
 
-.PHONY: env env-3 env-2 constraints lint test test-3 test-2 browser demo bench dist clean
+.PHONY: env env-3 env-2 constraints lint test test-3 test-2 browser demo demo-command bench dist clean
 
 env: env-3 env-2
 
@@ -35,8 +35,13 @@ test-3: env-3
 test-2: env-2
 	$(AF2) -m pytest tests
 
+# The approval conversation (dag.test()), then the SMS command one (real Airflow 3 processes).
 demo: env-3
 	$(AF3) scripts/demo.py
+	$(AF3) scripts/demo_sms_command.py
+
+demo-command: env-3
+	$(AF3) scripts/demo_sms_command.py
 
 bench: env-3
 	$(AF3) benchmarks/run_all.py

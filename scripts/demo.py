@@ -108,14 +108,19 @@ def clock(rfc2822: str | None) -> str:
     return email.utils.parsedate_to_datetime(rfc2822).strftime("%H:%M:%S")
 
 
+def print_conversation(messages: list[dict[str, Any]]) -> None:
+    """Each message, oldest first: time, from -> to, body, status."""
+    print("Conversation:")
+    width = max((len(m["body"]) for m in messages), default=0)
+    for m in messages:
+        arrow = f"{m['from']} -> {m['to']}"
+        print(f"  {clock(m.get('date_created'))}  {arrow:<29}  {m['body']:<{width}}  [{m['status']}]")
+
+
 def print_report(outcome: Outcome) -> None:
     print(f"Approval DAG {DAG_ID!r} against the local Twilio emulator; the approver {APPROVER} is simulated")
     print(f"by an auto-reply ({REPLY!r}, {REPLY_DELAY:g} s after the first text it gets).\n")
-    print("Conversation:")
-    width = max((len(m["body"]) for m in outcome.messages), default=0)
-    for m in outcome.messages:
-        arrow = f"{m['from']} -> {m['to']}"
-        print(f"  {clock(m.get('date_created'))}  {arrow:<29}  {m['body']:<{width}}  [{m['status']}]")
+    print_conversation(outcome.messages)
     print(f"\nMatch groups pushed by wait_for_reply: {outcome.match_groups}")
     branch = [t for t in ("deploy", "hold") if outcome.task_states.get(t) == "success"]
     print(f"Branch taken: {', '.join(branch) or 'none'}")
