@@ -58,9 +58,7 @@ def main() -> int:
                 print(f"The watcher polls {WATCHED} (the connection's default_from); {USER} texts {TEXT!r}.")
                 started = time.monotonic()
                 emu.inject_inbound(from_=USER, to=WATCHED, body=TEXT)
-                airflow.wait_for(
-                    lambda: [m for m in emu.messages() if m["direction"] != "inbound"], "the run's answer"
-                )
+                airflow.wait_for(lambda: [m for m in emu.messages() if m["direction"] != "inbound"], "the run's answer")
                 print(f"Answered after {time.monotonic() - started:.1f} s.\n")
                 print_conversation(list(reversed(emu.messages())))
                 runs = airflow.consumed_events("example_twilio_sms_command")
