@@ -48,7 +48,23 @@ def pin_environment(client: TwilioHttpClient, url: str) -> None:
 
 class TimeoutAsyncTwilioHttpClient(AsyncTwilioHttpClient):
     """Applies the client's own timeout to every request (the SDK's async client ignores it), and sends
-    credentials as a header, since aiohttp deprecates its ``auth`` parameter and warns on every request."""
+    credentials as a header, since aiohttp deprecates its ``auth`` parameter and warns on every request.
+
+    Built without its aiohttp session, which needs the running event loop: the client can be built in a
+    worker thread, and ``open()`` then creates the session on the loop.
+    """
+
+    session: Any  # the SDK's attribute: None until ``open()``
+
+    def __init__(self, timeout: float, logger: logging.Logger) -> None:
+        super().__init__(pool_connections=False, timeout=timeout, logger=logger)
+
+    def open(self) -> None:
+        """Create the pooled session; call on the event loop that will use it."""
+        if self.session is None:
+            from aiohttp import ClientSession
+
+            self.session = ClientSession(trace_configs=self.trace_configs)
 
     async def request(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -67,15 +68,37 @@ class TwilioHook(BaseHook):
         return self._client
 
     def get_async_conn(self) -> Client:
-        """A new SDK client with an asyncio HTTP client; call inside a running event loop and close it."""
+        """A new SDK client with an asyncio HTTP client; call inside a running event loop and close it.
+
+        This blocks the loop while it imports the SDK (most of a second, once per process): in async
+        code use ``async_client()``, which does that in a thread.
+        """
+        client = self._build_async_client()
+        client.http_client.open()
+        return client
+
+    def _build_async_client(self) -> Client:
+        """The async client without its HTTP session: SDK imports and construction, safe in any thread."""
         from airflow_provider_twilio.hooks._http import build_async_http_client
 
-        return self._build_client(build_async_http_client(self.settings.timeout))
+        client = self._build_client(build_async_http_client(self.settings.timeout))
+        client.messages  # noqa: B018 - the SDK imports the Messages resource on first use: here, not later
+        return client
 
     @asynccontextmanager
     async def async_client(self) -> AsyncIterator[Client]:
-        """An async SDK client whose HTTP session is closed on exit."""
-        client = self.get_async_conn()
+        """An async SDK client whose HTTP session is closed on exit.
+
+        Reading the connection, importing the SDK and building the client all happen off the event
+        loop, so the first trigger in a triggerer does not stall the others.
+        """
+        if "settings" not in self.__dict__:
+            from asgiref.sync import sync_to_async
+
+            # May block (secrets backends, the triggerer's supervisor); asgiref is how triggers reach it.
+            await sync_to_async(lambda: self.settings)()
+        client = await asyncio.to_thread(self._build_async_client)
+        client.http_client.open()
         try:
             yield client
         finally:

@@ -277,6 +277,27 @@ def test_async_client_fetches_and_closes_its_session(monkeypatch: pytest.MonkeyP
     assert fake_api.requests[0]["basic"] == f"{ACCOUNT_SID}:{TOKEN}"
 
 
+def test_async_client_is_built_off_the_event_loop(monkeypatch: pytest.MonkeyPatch, fake_api: FakeApi) -> None:
+    """Importing the SDK and building the client take most of a second once per process: not on the loop."""
+    set_connection(monkeypatch, "async_thread", base_url=fake_api.base_url)
+    built_in: list[threading.Thread] = []
+    build = TwilioHook._build_async_client
+
+    def spy(self: TwilioHook) -> Any:
+        built_in.append(threading.current_thread())
+        return build(self)
+
+    monkeypatch.setattr(TwilioHook, "_build_async_client", spy)
+
+    async def open_one() -> tuple[threading.Thread, Any]:
+        async with TwilioHook("async_thread").async_client() as client:
+            return threading.current_thread(), client.http_client.session
+
+    loop_thread, session = asyncio.run(open_one())
+    assert len(built_in) == 1 and built_in[0] is not loop_thread
+    assert session is not None and session.closed  # one pooled session, opened on the loop, closed on exit
+
+
 def test_async_client_honours_its_timeout(monkeypatch: pytest.MonkeyPatch, fake_api: FakeApi) -> None:
     """The SDK's async client drops its own timeout; the hook's client must not wait forever."""
     fake_api.route("GET", ACCOUNT_PATH, 200, {"sid": ACCOUNT_SID}, delay=5)
