@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from airflow_provider_twilio.emulator import calls
-from airflow_provider_twilio.emulator.errors import bad_request, not_found
-from airflow_provider_twilio.emulator.handlers import account_of, answer_created, never_answer, read_form
+from airflow_provider_twilio.emulator import calls, media
+from airflow_provider_twilio.emulator.errors import bad_request
+from airflow_provider_twilio.emulator.handlers import account_of, answer_created, message_of, never_answer, read_form
 from airflow_provider_twilio.emulator.lifecycle import after_accept
+from airflow_provider_twilio.emulator.listing import PageRequest, date_filters, envelope
 from airflow_provider_twilio.emulator.messages import OutboundRequest
 from airflow_provider_twilio.emulator.routing import resource
-from airflow_provider_twilio.emulator.state import EmulatorState
-from airflow_provider_twilio.emulator.store import API_VERSION, FINAL_STATUSES, DateFilter, Message, Step
-from airflow_provider_twilio.emulator.timefmt import parse_filter_date, rfc2822
+from airflow_provider_twilio.emulator.store import API_VERSION, FINAL_STATUSES, Message, Step
+from airflow_provider_twilio.emulator.timefmt import rfc2822
 
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 1000
 _PAGE_TOKEN_PREFIX = "PASM"
 
 
@@ -58,22 +55,14 @@ async def create_message(request: Request) -> Response:
     return answer_created(request, state, message.render(message.created_at, initial=True))
 
 
-def _message(request: Request) -> tuple[EmulatorState, Message]:
-    state = account_of(request)
-    message = state.store.get(request.path_params["sid"])
-    if message is None:
-        raise not_found(request.url.path)
-    return state, message
-
-
 async def fetch_message(request: Request) -> Response:
-    _, message = _message(request)
+    _, message = message_of(request)
     return JSONResponse(message.render(time.time()))
 
 
 async def update_message(request: Request) -> Response:
     """``Status=canceled`` cancels a scheduled message, ``Body=""`` redacts a finished one; all checks come first."""
-    state, message = _message(request)
+    state, message = message_of(request)
     form = await read_form(request)
     now = time.time()
     current = message.step_at(now).status
@@ -102,96 +91,33 @@ async def update_message(request: Request) -> Response:
 
 
 async def delete_message(request: Request) -> Response:
-    state, message = _message(request)
+    state, message = message_of(request)
     if message.step_at(time.time()).status not in FINAL_STATUSES | {"scheduled"}:
         raise bad_request(20009, "Cannot delete a message that is still being sent.")
     state.store.delete(message.sid)
     return Response(status_code=204)
 
 
-def _page_size(value: str | None) -> int:
-    if value is None or value == "":
-        return DEFAULT_PAGE_SIZE
-    try:
-        size = int(value)
-    except ValueError:
-        raise bad_request(20001, f"PageSize {value!r} is not a number") from None
-    if size < 1:
-        raise bad_request(20001, f"PageSize {value!r} must be at least 1")
-    return min(size, MAX_PAGE_SIZE)
-
-
-def _page_token(value: str | None) -> int | None:
-    if not value:
-        return None
-    if not value.startswith(_PAGE_TOKEN_PREFIX):
-        raise bad_request(20001, f"PageToken {value!r} is not valid")
-    try:
-        return int(value[len(_PAGE_TOKEN_PREFIX) :], 16)
-    except ValueError:
-        raise bad_request(20001, f"PageToken {value!r} is not valid") from None
-
-
-def _date_filters(params: dict[str, str]) -> tuple[DateFilter, ...]:
-    filters = []
-    for key, op in (("DateSent", "="), ("DateSent<", "<"), ("DateSent>", ">")):
-        value = params.get(key)
-        if not value:
-            continue
-        parsed = parse_filter_date(value)
-        if parsed is None:
-            raise bad_request(
-                20001,
-                f"{key} {value!r} is not a date: use YYYY-MM-DD (GMT), a timestamp such as 2026-11-22T14:20:00Z, "
-                "or an RFC 2822 date",
-            )
-        filters.append(DateFilter(op=op, at=parsed[0], date_only=parsed[1]))
-    return tuple(filters)
+_MESSAGE_FILTERS = ("To", "From", "DateSent", "DateSent<", "DateSent>")
 
 
 async def list_messages(request: Request) -> Response:
     state = account_of(request)
-    params = dict(request.query_params)
-    page_size = _page_size(params.get("PageSize"))
-    before_seq = _page_token(params.get("PageToken"))
-    try:
-        page_number = max(int(params.get("Page") or 0), 0)
-    except ValueError:
-        raise bad_request(20001, f"Page {params.get('Page')!r} is not a number") from None
-    to, from_ = params.get("To") or None, params.get("From") or None
+    params = request.query_params
+    page = PageRequest.parse(params, _PAGE_TOKEN_PREFIX)
     now = time.time()
     found, more = state.store.page(
-        to=to,
-        from_=from_,
-        date_filters=_date_filters(params),
-        page_size=page_size,
-        before_seq=before_seq,
+        to=params.get("To") or None,
+        from_=params.get("From") or None,
+        date_filters=date_filters(params, "DateSent"),
+        page_size=page.size,
+        before_seq=page.cursor,
         now=now,
     )
-    path = request.url.path
-    filters = [(key, params[key]) for key in ("To", "From", "DateSent", "DateSent<", "DateSent>") if params.get(key)]
-
-    def uri(page: int, token: str | None) -> str:
-        query = [*filters, ("PageSize", str(page_size)), ("Page", str(page))]
-        if token is not None:
-            query.append(("PageToken", token))
-        return f"{path}?{urlencode(query)}"
-
-    token = params.get("PageToken") or None
-    next_uri = uri(page_number + 1, f"{_PAGE_TOKEN_PREFIX}{found[-1].seq:032x}") if more and found else None
-    start = page_number * page_size
+    items = [message.render(now) for message in found]
+    next_cursor = found[-1].seq if more and found else None
     return JSONResponse(
-        {
-            "end": start + max(len(found) - 1, 0),
-            "first_page_uri": uri(0, None),
-            "next_page_uri": next_uri,
-            "page": page_number,
-            "page_size": page_size,
-            "previous_page_uri": None,
-            "start": start,
-            "uri": uri(page_number, token),
-            "messages": [message.render(now) for message in found],
-        }
+        envelope(request.url.path, params, _MESSAGE_FILTERS, page, "messages", items, next_cursor, _PAGE_TOKEN_PREFIX)
     )
 
 
@@ -201,7 +127,9 @@ ROUTES = [
     resource(_ACCOUNT + ".json", GET=fetch_account),
     resource(_ACCOUNT + "/Messages.json", GET=list_messages, POST=create_message),
     resource(_ACCOUNT + "/Messages/{sid}.json", GET=fetch_message, POST=update_message, DELETE=delete_message),
-    resource(_ACCOUNT + "/Calls.json", POST=calls.create_call),
+    resource(_ACCOUNT + "/Messages/{sid}/Media.json", GET=media.list_media),
+    resource(_ACCOUNT + "/Messages/{sid}/Media/{media_sid}.json", GET=media.fetch_media),
+    resource(_ACCOUNT + "/Calls.json", GET=calls.list_calls, POST=calls.create_call),
     resource(_ACCOUNT + "/Calls/{sid}.json", GET=calls.fetch_call),
 ]
 """Any other path gets the router's 404, which the app answers as Twilio's 20404."""

@@ -1,4 +1,4 @@
-"""Calls: enough of the voice API to create a queued call, for later voice work."""
+"""Calls: enough of the voice API to create, fetch and list queued calls, for later voice work."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from starlette.responses import JSONResponse, Response
 from airflow_provider_twilio.emulator import numbers
 from airflow_provider_twilio.emulator.errors import bad_request, not_found
 from airflow_provider_twilio.emulator.handlers import account_of, answer_created, read_form
+from airflow_provider_twilio.emulator.listing import PageRequest, date_filters, envelope
 from airflow_provider_twilio.emulator.state import EmulatorState
 from airflow_provider_twilio.emulator.store import API_VERSION, new_sid
-from airflow_provider_twilio.emulator.timefmt import rfc2822
+from airflow_provider_twilio.emulator.timefmt import rfc2822, rfc2822_seconds
 from airflow_provider_twilio.emulator.urls import is_http_url
 
 
@@ -90,3 +91,40 @@ async def fetch_call(request: Request) -> Response:
     if call is None:
         raise not_found(request.url.path)
     return JSONResponse(call)
+
+
+CALL_STATUSES = ("queued", "ringing", "in-progress", "completed", "busy", "failed", "no-answer", "canceled")
+_PAGE_TOKEN_PREFIX = "PACA"
+_EXACT_FILTERS = {"To": "to", "From": "from", "ParentCallSid": "parent_call_sid", "Status": "status"}
+_FILTERS = (*_EXACT_FILTERS, "StartTime", "StartTime<", "StartTime>", "EndTime", "EndTime<", "EndTime>")
+
+
+async def list_calls(request: Request) -> Response:
+    """Newest first, with Twilio's filters; a call not yet started (or ended) matches no StartTime (EndTime) filter."""
+    state = account_of(request)
+    params = request.query_params
+    page = PageRequest.parse(params, _PAGE_TOKEN_PREFIX)
+    status = params.get("Status")
+    if status and status not in CALL_STATUSES:
+        raise bad_request(20001, f"Status {status!r} is not one of {', '.join(CALL_STATUSES)}")
+    exact = {field: params[key] for key, field in _EXACT_FILTERS.items() if params.get(key)}
+    time_filters = {"start_time": date_filters(params, "StartTime"), "end_time": date_filters(params, "EndTime")}
+    with state.lock:
+        stored = list(state.calls.values())
+    end = len(stored) if page.cursor is None else max(min(page.cursor, len(stored)), 0)
+    found: list[tuple[int, dict[str, Any]]] = []
+    next_cursor = None
+    for index in range(end - 1, -1, -1):
+        call = stored[index]
+        if any(call[field] != value for field, value in exact.items()):
+            continue
+        if not all(f.matches(rfc2822_seconds(call[field])) for field, fs in time_filters.items() for f in fs):
+            continue
+        if len(found) == page.size:
+            next_cursor = found[-1][0]
+            break
+        found.append((index, call))
+    items = [call for _, call in found]
+    return JSONResponse(
+        envelope(request.url.path, params, _FILTERS, page, "calls", items, next_cursor, _PAGE_TOKEN_PREFIX)
+    )

@@ -14,6 +14,7 @@ from airflow_provider_twilio.emulator.errors import ApiError, bad_request, inter
 from airflow_provider_twilio.emulator.messages import Form
 from airflow_provider_twilio.emulator.middleware import DROP_CONNECTION
 from airflow_provider_twilio.emulator.state import EmulatorState
+from airflow_provider_twilio.emulator.store import Message
 
 
 def state_of(request: Request) -> EmulatorState:
@@ -31,6 +32,15 @@ def account_of(request: Request) -> EmulatorState:
     if request.path_params["account_sid"] != state.account_sid:
         raise not_found(request.url.path)
     return state
+
+
+def message_of(request: Request) -> tuple[EmulatorState, Message]:
+    """The account's message named by the ``sid`` path parameter; 404 if there is none."""
+    state = account_of(request)
+    message = state.store.get(request.path_params["sid"])
+    if message is None:
+        raise not_found(request.url.path)
+    return state, message
 
 
 async def read_form(request: Request) -> Form:

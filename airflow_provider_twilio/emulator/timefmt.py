@@ -94,6 +94,12 @@ def _rfc2822_timestamp(text: str) -> datetime | None:
         return None
 
 
+def rfc2822_seconds(text: str | None) -> float | None:
+    """The epoch seconds of a date the API rendered (``start_time``, ``end_time``); None for null."""
+    moment = None if text is None else _rfc2822_timestamp(text)
+    return None if moment is None else moment.timestamp()
+
+
 def parse_send_at(text: str) -> float | None:
     """``SendAt`` in ISO 8601 with a time; None if unparseable."""
     if len(text.strip()) <= 10:
