@@ -28,6 +28,8 @@ class ErrorType(str, Enum):
     INVALID_INPUT = "INVALID_INPUT"
     MISSING_INPUT = "MISSING_INPUT"
     TEMPLATE_ERROR = "TEMPLATE_ERROR"
+    # An ambiguous failure, and the log's only look-alike may be an earlier message: not re-sent, not claimed.
+    UNCONFIRMED_SEND_ERROR = "UNCONFIRMED_SEND_ERROR"
     # Delivery outcomes reported on the message after Twilio accepted it (30xxx codes).
     UNREACHABLE_DESTINATION_ERROR = "UNREACHABLE_DESTINATION_ERROR"
     UNKNOWN_DESTINATION_ERROR = "UNKNOWN_DESTINATION_ERROR"

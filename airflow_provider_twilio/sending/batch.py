@@ -18,8 +18,9 @@ from airflow_provider_twilio.exceptions import (
     TwilioProviderError,
     classify_exception,
 )
-from airflow_provider_twilio.sending.ambiguity import find_sent_message
-from airflow_provider_twilio.sending.pacing import RateLimiter, RetryPolicy
+from airflow_provider_twilio.sending.ambiguity import Lookup, find_own_message
+from airflow_provider_twilio.sending.pacing import RateLimiter, RetryPolicy, read_with_retries
+from airflow_provider_twilio.sending.prior import PriorMessages
 from airflow_provider_twilio.sending.results import from_error, from_message
 from airflow_provider_twilio.sending.validation import MessageRequest
 
@@ -57,6 +58,7 @@ class BatchSender:
         self._lock = threading.Lock()
         self._sent = 0
         self._failed = 0
+        self._prior: PriorMessages | None = None
 
     @property
     def auth_failure(self) -> TwilioProviderError | None:
@@ -66,6 +68,7 @@ class BatchSender:
         """Recipient -> result dict, for every recipient (those skipped after an auth failure included)."""
         if not recipients:
             return {}
+        self._prior = PriorMessages(self.messages, self.request, recipients, self.options.retry, self._sleep)
         workers = max(1, min(self.options.max_concurrency, len(recipients)))
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="twilio-send") as pool:
@@ -97,6 +100,7 @@ class BatchSender:
         policy = self.options.retry
         kwargs = self.request.create_kwargs(to)
         first_attempt: datetime | None = None
+        existed_before: frozenset[str] | None = None
         throttled = resent = 0
         while True:
             if self._auth_failure is not None:
@@ -106,6 +110,8 @@ class BatchSender:
             if self._limiter is not None:
                 self._limiter.acquire()
             if first_attempt is None:
+                assert self._prior is not None
+                existed_before = self._prior.before_attempt(to)
                 first_attempt = datetime.now(timezone.utc)
             try:
                 return from_message(to, self.messages.create(**kwargs))
@@ -122,37 +128,46 @@ class BatchSender:
                 return from_error(to, error)
             # Ambiguous: Twilio may have created the message, or may still store it (a late commit).
             try:
-                existing = self._await_commit(to, first_attempt)
+                found = self._await_commit(to, first_attempt, existed_before)
             except TwilioProviderError as lookup_error:
                 return from_error(to, self._unknown_outcome(error, lookup_error))
-            if existing is not None:
-                return from_message(to, existing)
+            if found.own is not None:
+                return from_message(to, found.own)
+            if found.unconfirmed is not None:
+                return from_error(to, self._unconfirmed(error, found.unconfirmed))
             if resent >= policy.resends:
                 return from_error(to, error)
             resent += 1
             self._sleep(policy.delay(resent))
 
-    def _await_commit(self, to: str, since: datetime) -> Any | None:
+    def _await_commit(self, to: str, since: datetime, existed_before: frozenset[str] | None) -> Lookup:
         """Read the log now, then again through the grace period, until our message shows up."""
-        existing = self._lookup(to, since)
+        found = self._lookup(to, since, existed_before)
         for pause in self.options.retry.grace_waits():
-            if existing is not None or self._stopping:
+            if found.own is not None or self._stopping:
                 break
             self._sleep(pause)
-            existing = self._lookup(to, since)
-        return existing
+            found = self._lookup(to, since, existed_before)
+        return found
 
-    def _lookup(self, to: str, since: datetime) -> Any | None:
-        policy = self.options.retry
-        for attempt in range(policy.lookup_attempts):
-            try:
-                return find_sent_message(self.messages, to, self.request, since)
-            except Exception as exc:
-                error = classify_exception(exc)
-                if error.error_type in AUTH_ERROR_TYPES or attempt + 1 >= policy.lookup_attempts:
-                    raise error from exc
-                self._sleep(policy.delay(attempt))
-        return None  # pragma: no cover - the loop always returns or raises
+    def _lookup(self, to: str, since: datetime, existed_before: frozenset[str] | None) -> Lookup:
+        return read_with_retries(
+            lambda: find_own_message(self.messages, to, self.request, since, existed_before),
+            self.options.retry,
+            self._sleep,
+        )
+
+    @staticmethod
+    def _unconfirmed(error: TwilioProviderError, lookalike: Any) -> TwilioApiError:
+        return TwilioApiError(
+            f"{error.message}; not re-sent and not reported as sent: the message log holds an identical message "
+            f"to this recipient ({lookalike.sid}, created {lookalike.date_created}) from the seconds around this "
+            "attempt, and Twilio's one-second timestamps cannot tell whether it is this attempt's or an earlier "
+            "one (for example another task's). Check the Twilio Console before sending again.",
+            error_type=ErrorType.UNCONFIRMED_SEND_ERROR,
+            code=error.code,
+            http_status=error.http_status,
+        )
 
     @staticmethod
     def _unknown_outcome(error: TwilioProviderError, lookup_error: TwilioProviderError) -> TwilioApiError:

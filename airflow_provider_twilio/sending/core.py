@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from airflow_provider_twilio.exceptions import AUTH_ERROR_TYPES, TwilioApiError, TwilioProviderError, classify_exception
+from airflow_provider_twilio.exceptions import TwilioApiError, TwilioProviderError
 from airflow_provider_twilio.sending.batch import BatchOptions, BatchSender
-from airflow_provider_twilio.sending.pacing import RetryPolicy
+from airflow_provider_twilio.sending.pacing import RetryPolicy, read_with_retries
 from airflow_provider_twilio.sending.reconcile import find_already_sent
 from airflow_provider_twilio.sending.results import from_message, is_failure
 from airflow_provider_twilio.sending.validation import ValidatedBatch
@@ -76,18 +76,13 @@ def _read_log_with_retries(
     read: Callable[[], dict[str, Any]], policy: RetryPolicy, sleep: Callable[[float], None]
 ) -> dict[str, Any]:
     """Read the message log, retrying transient failures; give up loudly rather than send blindly."""
-    for attempt in range(policy.lookup_attempts):
-        try:
-            return read()
-        except Exception as exc:
-            error = classify_exception(exc)
-            if error.error_type in AUTH_ERROR_TYPES or attempt + 1 >= policy.lookup_attempts:
-                raise TwilioApiError(
-                    "Could not read the message log to skip recipients an earlier try already texted, so "
-                    f"nothing was sent: {error.message}",
-                    error_type=error.error_type,
-                    code=error.code,
-                    http_status=error.http_status,
-                ) from exc
-            sleep(policy.delay(attempt))
-    raise AssertionError("unreachable")  # pragma: no cover
+    try:
+        return read_with_retries(read, policy, sleep)
+    except TwilioProviderError as error:
+        raise TwilioApiError(
+            "Could not read the message log to skip recipients an earlier try already texted, so "
+            f"nothing was sent: {error.message}",
+            error_type=error.error_type,
+            code=error.code,
+            http_status=error.http_status,
+        ) from error

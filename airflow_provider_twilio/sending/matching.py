@@ -8,7 +8,9 @@ from typing import Any
 from airflow_provider_twilio.sending.validation import MessageRequest
 
 # Twilio dates have one-second resolution, and its clock and ours may differ a little.
-WINDOW_MARGIN = timedelta(seconds=2)
+DATE_RESOLUTION = timedelta(seconds=1)
+CLOCK_SKEW = timedelta(seconds=1)
+WINDOW_MARGIN = DATE_RESOLUTION + CLOCK_SKEW
 
 
 def window_floor(since: datetime) -> datetime:
@@ -33,3 +35,15 @@ def is_same_message(message: Any, to: str, request: MessageRequest) -> bool:
 def is_before(message: Any, floor: datetime) -> bool:
     created = message.date_created
     return created is not None and created < floor
+
+
+def created_before(message: Any, moment: datetime) -> bool:
+    """Certainly created before ``moment`` (our clock): its whole second ended a clock skew earlier."""
+    created = message.date_created
+    return created is not None and created + WINDOW_MARGIN <= moment
+
+
+def created_after(message: Any, moment: datetime) -> bool:
+    """Certainly created after ``moment`` (our clock): its second began a clock skew later."""
+    created = message.date_created
+    return created is not None and created >= moment + CLOCK_SKEW

@@ -7,6 +7,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+from airflow_provider_twilio.exceptions import AUTH_ERROR_TYPES, classify_exception
+
+T = TypeVar("T")
 
 
 class RateLimiter:
@@ -72,3 +77,16 @@ class RetryPolicy:
             waits.append(wait)
             waited += wait
         return waits
+
+
+def read_with_retries(read: Callable[[], T], policy: RetryPolicy, sleep: Callable[[float], None]) -> T:
+    """Run a message-log read, retrying transient failures with backoff; raises the last error, classified."""
+    for attempt in range(policy.lookup_attempts):
+        try:
+            return read()
+        except Exception as exc:
+            error = classify_exception(exc)
+            if error.error_type in AUTH_ERROR_TYPES or attempt + 1 >= policy.lookup_attempts:
+                raise error from exc
+            sleep(policy.delay(attempt))
+    raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from airflow_provider_twilio.sending.ambiguity import find_sent_message
+from airflow_provider_twilio.sending.ambiguity import identical_messages
 from airflow_provider_twilio.sending.matching import is_before, is_same_message, window_floor
 from airflow_provider_twilio.sending.validation import MessageRequest
 
@@ -26,7 +26,8 @@ def find_already_sent(
 ) -> dict[str, Any]:
     """Recipient -> the message already sent to them since ``since``. Raises SDK errors (never guesses)."""
     if len(recipients) <= PER_RECIPIENT_LIMIT:
-        found = {to: find_sent_message(messages, to, request, since) for to in recipients}
+        floor = window_floor(since)
+        found = {to: _newest_since(messages, to, request, floor) for to in recipients}
         return {to: message for to, message in found.items() if message is not None}
     return scan_log(messages, recipients, request, since)
 
@@ -48,3 +49,7 @@ def scan_log(messages: Any, recipients: Sequence[str], request: MessageRequest, 
             if len(found) == len(wanted):
                 break
     return found
+
+
+def _newest_since(messages: Any, to: str, request: MessageRequest, floor: datetime) -> Any | None:
+    return next(identical_messages(messages, to, request, lambda m: is_before(m, floor)), None)

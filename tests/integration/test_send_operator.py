@@ -58,7 +58,10 @@ def test_sends_to_each_recipient_once_and_returns_results_in_order(twilio_emulat
         assert message["to"] == result["to"] and message["from"] == "+15005550006"
         assert result["num_segments"] == 1 and result["error_type"] is None
     assert ctx["ti"].xcom[CONSOLE_URL_XCOM_KEY].startswith("https://console.twilio.com/")
-    assert not [e for e in twilio_emulator.request_log() if e["method"] == "GET"]  # try 1 reads no log
+    # Try 1 reconciles nothing and looks nothing up: one read of the recent log, From-filtered, records
+    # which identical messages existed before the attempts.
+    reads = [e for e in twilio_emulator.request_log() if e["method"] == "GET"]
+    assert len(reads) == 1 and "To=" not in reads[0]["query"] and "From=%2B15005550006" in reads[0]["query"]
 
 
 def test_rejections_are_named_and_returned_when_not_failing(twilio_emulator: Any) -> None:
@@ -228,3 +231,23 @@ def test_late_commits_after_the_client_timed_out_leave_one_message_per_recipient
     assert all(r["error_type"] is None for r in results)
     late = [e for e in twilio_emulator.request_log() if e["method"] == "POST" and e.get("dropped")]
     assert len(late) >= 50  # the fault fired (about 100 times with this seed)
+
+
+@pytest.mark.parametrize("deduplicate", [True, False])
+def test_a_failed_send_never_claims_an_identical_alert_sent_a_moment_before(
+    twilio_emulator: Any, deduplicate: bool
+) -> None:
+    """Two alerts with the same words to the same person, a moment apart; the second's create gets a 500
+    with nothing stored. It must go out, not be reported as sent with the first one's SID."""
+    first = operator(to="+15551230001", body="Disk full on db1").execute(context())
+    twilio_emulator.configure(fail_before_commit=0.5, seed=1)  # with seed 1: the next create fails, then one passes
+
+    second = operator(
+        to="+15551230001", body="Disk full on db1", deduplicate=deduplicate, commit_grace_period=0
+    ).execute(context())
+
+    messages = outbound(twilio_emulator)
+    assert len(messages) == 2 and {m["body"] for m in messages} == {"Disk full on db1"}
+    assert second[0]["sid"] != first[0]["sid"]
+    assert {second[0]["sid"], first[0]["sid"]} == {m["sid"] for m in messages}
+    assert [e["status"] for e in twilio_emulator.request_log() if e["method"] == "POST"] == [201, 500, 201]

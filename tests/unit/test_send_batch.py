@@ -66,10 +66,11 @@ class FakeMessages:
             self.create_calls.append(kwargs)
             actions = self.script.get(kwargs["to"])
             action = actions.pop(0) if actions else "ok"
+        stored = {"from_": kwargs.get("from_"), "service": kwargs.get("messaging_service_sid")}
         if action == "ok":
-            return self.add(kwargs["to"], kwargs.get("body"), from_=kwargs.get("from_"))
+            return self.add(kwargs["to"], kwargs.get("body"), **stored)
         if action == "commit_then_500":
-            self.add(kwargs["to"], kwargs.get("body"), from_=kwargs.get("from_"))
+            self.add(kwargs["to"], kwargs.get("body"), **stored)
             raise rest(500, None)
         if action == "commit_then_timeout":
             self.add(kwargs["to"], kwargs.get("body"), from_=kwargs.get("from_"))
@@ -107,6 +108,11 @@ class FakeMessages:
                 yield message
 
 
+def lookups(fake):
+    """The per-recipient log reads (the readings of what exists before the attempts have no To filter)."""
+    return [call for call in fake.stream_calls if call["to"] is not None]
+
+
 def make_batch(recipients, body="hello", **kwargs):
     return validate_batch(to=list(recipients), body=body, from_=kwargs.pop("from_", SENDER), **kwargs)
 
@@ -130,7 +136,8 @@ def test_every_recipient_gets_one_message():
     _, results = run(fake, make_batch(NUMBERS))
     assert sorted(m.to for m in fake.log) == sorted(NUMBERS)
     assert {results[m.to]["sid"] for m in fake.log} == {m.sid for m in fake.log}
-    assert not fake.stream_calls  # no lookups on the happy path
+    assert not lookups(fake)  # no lookups on the happy path
+    assert fake.stream_calls[0] == {"to": None, "from_": SENDER, "page_size": 1000}  # what existed before
 
 
 def test_throttled_requests_are_retried_with_backoff():
@@ -141,7 +148,7 @@ def test_throttled_requests_are_retried_with_backoff():
     assert results[NUMBERS[0]]["sid"] == fake.log[0].sid
     assert len(fake.create_calls) == 3
     assert 0.05 <= sleeps[0] <= 0.1 and 0.1 <= sleeps[1] <= 0.2
-    assert not fake.stream_calls  # a 429 is never processed: no lookup needed
+    assert not lookups(fake)  # a 429 is never processed: no lookup needed
 
 
 def test_throttling_beyond_the_retry_budget_is_reported():
@@ -158,14 +165,14 @@ def test_ambiguous_failure_after_commit_is_not_resent(action):
     assert [m.to for m in fake.log].count(NUMBERS[0]) == 1
     assert results[NUMBERS[0]]["sid"] == next(m.sid for m in fake.log if m.to == NUMBERS[0])
     assert len(fake.create_calls) == 2
-    assert fake.stream_calls[0]["to"] == NUMBERS[0] and fake.stream_calls[0]["from_"] == SENDER
+    assert lookups(fake)[0]["to"] == NUMBERS[0] and lookups(fake)[0]["from_"] == SENDER
 
 
 def test_ambiguous_failure_before_commit_is_resent_once_the_log_shows_nothing():
     fake = FakeMessages({NUMBERS[0]: ["500", "500", "ok"]})
     _, results = run(fake, make_batch(NUMBERS[:1]))
     assert len(fake.log) == 1 and results[NUMBERS[0]]["sid"] == fake.log[0].sid
-    assert len(fake.stream_calls) == 2
+    assert len(lookups(fake)) == 2
 
 
 def test_a_late_commit_is_found_within_the_grace_period_and_not_resent():
@@ -175,7 +182,7 @@ def test_a_late_commit_is_found_within_the_grace_period_and_not_resent():
     _, results = run(fake, make_batch(NUMBERS[:1]), policy=policy, sleeps=sleeps)
     assert len(fake.create_calls) == 1 and len(fake.log) == 1
     assert results[NUMBERS[0]]["sid"] == fake.log[0].sid
-    assert sleeps == [1, 1] and len(fake.stream_calls) == 3  # read at once, then after 1 s and 2 s
+    assert sleeps == [1, 1] and len(lookups(fake)) == 3  # read at once, then after 1 s and 2 s
 
 
 def test_a_commit_later_than_the_grace_period_is_the_remaining_window():
@@ -193,7 +200,7 @@ def test_nothing_stored_within_the_grace_period_means_send_again():
     sleeps: list[float] = []
     policy = RetryPolicy(base_delay=0, max_delay=0, commit_grace=4, grace_poll_interval=1)
     _, results = run(fake, make_batch(NUMBERS[:1]), policy=policy, sleeps=sleeps)
-    assert sleeps[:4] == [1, 1, 1, 1] and len(fake.stream_calls) == 5
+    assert sleeps[:4] == [1, 1, 1, 1] and len(lookups(fake)) == 5
     assert len(fake.create_calls) == 2 and results[NUMBERS[0]]["sid"] == fake.log[0].sid
 
 
@@ -215,7 +222,7 @@ def test_unreadable_log_means_outcome_unknown_and_no_resend():
     fake = FakeMessages({NUMBERS[0]: ["500", "ok"]}, failing_lookups=99)
     _, results = run(fake, make_batch(NUMBERS[:1]), policy=RetryPolicy(lookup_attempts=3, base_delay=0))
     result = results[NUMBERS[0]]
-    assert len(fake.create_calls) == 1 and len(fake.stream_calls) == 3
+    assert len(fake.create_calls) == 1 and len(lookups(fake)) == 3
     assert result["error_type"] == ErrorType.TWILIO_CONNECTION_ERROR.value
     assert "not re-sent" in result["error_message"]
 
@@ -238,6 +245,59 @@ def test_an_identical_message_from_before_the_attempt_does_not_count():
     fake.add(NUMBERS[0], created=datetime.now(timezone.utc) - timedelta(minutes=5))
     _, results = run(fake, make_batch(NUMBERS[:1]))
     assert len(fake.log) == 2 and results[NUMBERS[0]]["sid"] == fake.log[0].sid
+
+
+@pytest.mark.parametrize("service", [None, "MG" + "c" * 32])
+def test_an_identical_message_sent_just_before_the_attempt_is_never_claimed(service):
+    """Another task texted the same words a moment earlier (same second); our create failed with nothing stored."""
+    fake = FakeMessages({NUMBERS[0]: ["500", "ok"]})
+    earlier = fake.add(NUMBERS[0], from_=None if service else SENDER, service=service)
+    batch = make_batch(NUMBERS[:1], **({"from_": None, "messaging_service_sid": service} if service else {}))
+    _, results = run(fake, batch)
+    assert len(fake.log) == 2 and results[NUMBERS[0]]["sid"] == fake.log[0].sid != earlier.sid
+
+
+def test_our_own_message_is_found_next_to_an_earlier_look_alike():
+    fake = FakeMessages({NUMBERS[0]: ["commit_then_timeout"]})
+    earlier = fake.add(NUMBERS[0])
+    _, results = run(fake, make_batch(NUMBERS[:1]))
+    assert len(fake.create_calls) == 1 and len(fake.log) == 2
+    assert results[NUMBERS[0]]["sid"] == fake.log[0].sid != earlier.sid
+
+
+def test_without_a_reading_of_what_existed_a_look_alike_is_reported_unconfirmed():
+    """The log could not be read before the attempt: a message from the same seconds may be an earlier one."""
+    fake = FakeMessages({NUMBERS[0]: ["500", "ok"]}, failing_lookups=3)
+    earlier = fake.add(NUMBERS[0])
+    _, results = run(fake, make_batch(NUMBERS[:1]), policy=RetryPolicy(lookup_attempts=3, base_delay=0, commit_grace=0))
+    result = results[NUMBERS[0]]
+    assert result["sid"] is None and result["error_type"] == ErrorType.UNCONFIRMED_SEND_ERROR.value
+    assert earlier.sid in result["error_message"] and "not re-sent" in result["error_message"]
+    assert len(fake.create_calls) == 1 and len(fake.log) == 1
+
+
+def test_without_a_reading_a_message_created_clearly_after_the_attempt_is_ours():
+    """Timestamps can tell when Twilio stored it a second or more after the attempt began (a late commit)."""
+    fake = FakeMessages({NUMBERS[0]: ["500"]}, failing_lookups=3)
+    fake.add(NUMBERS[0], created=datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=3))
+    _, results = run(fake, make_batch(NUMBERS[:1]), policy=RetryPolicy(lookup_attempts=3, base_delay=0, commit_grace=0))
+    assert results[NUMBERS[0]]["sid"] == fake.log[0].sid and len(fake.create_calls) == 1
+
+
+def test_what_existed_is_read_once_for_many_attempts_and_again_when_stale():
+    from airflow_provider_twilio.sending.prior import PriorMessages
+
+    fake = FakeMessages()
+    earlier = fake.add(NUMBERS[0])
+    fake.add(NUMBERS[1], "another body")
+    clock = FakeClock()
+    prior = PriorMessages(fake, make_batch(NUMBERS).request, NUMBERS, FAST, clock.sleep, max_age=1.0, clock=clock)
+    assert prior.before_attempt(NUMBERS[0]) == {earlier.sid}
+    assert prior.before_attempt(NUMBERS[1]) == frozenset()  # a different body is not a look-alike
+    assert len(fake.stream_calls) == 1
+    clock.now += 1.5
+    later = fake.add(NUMBERS[1])
+    assert prior.before_attempt(NUMBERS[1]) == {later.sid} and len(fake.stream_calls) == 2
 
 
 def test_authentication_failure_stops_the_batch():
@@ -314,13 +374,15 @@ def test_reconcile_retries_transient_log_failures():
 
 
 def test_messaging_service_messages_match_on_service():
+    """Twilio picks the sender later (From is null at first): the service is what identifies our message."""
     service = "MG" + "c" * 32
-    fake = FakeMessages({NUMBERS[0]: ["500"]})
-    fake.add(NUMBERS[0], from_="+15005550999", service=service)
+    fake = FakeMessages({NUMBERS[0]: ["commit_then_500"]})
+    fake.add(NUMBERS[0], from_="+15005550999", service="MG" + "d" * 32)  # another service's look-alike
     batch = validate_batch(to=NUMBERS[0], body="hello", messaging_service_sid=service)
     _, results = run(fake, batch)
-    assert results[NUMBERS[0]]["sid"] == fake.log[0].sid and len(fake.log) == 1
-    assert fake.stream_calls[0]["from_"] is None
+    assert len(fake.log) == 2 and fake.log[0].from_ is None
+    assert results[NUMBERS[0]]["sid"] == fake.log[0].sid
+    assert all(call["from_"] is None for call in fake.stream_calls)
 
 
 class FakeClock:
