@@ -130,6 +130,7 @@ ROUTES = [
     resource(_ACCOUNT + "/Messages/{sid}/Media.json", GET=media.list_media),
     resource(_ACCOUNT + "/Messages/{sid}/Media/{media_sid}.json", GET=media.fetch_media),
     resource(_ACCOUNT + "/Calls.json", GET=calls.list_calls, POST=calls.create_call),
-    resource(_ACCOUNT + "/Calls/{sid}.json", GET=calls.fetch_call),
+    resource(_ACCOUNT + "/Calls/{sid}.json", GET=calls.fetch_call, POST=calls.update_call),
+    resource(_ACCOUNT + "/Calls/{sid}/Notifications.json", GET=calls.list_notifications),
 ]
 """Any other path gets the router's 404, which the app answers as Twilio's 20404."""

@@ -1,4 +1,4 @@
-"""Calls: enough of the voice API to create, fetch and list queued calls, for later voice work."""
+"""Calls: create, fetch, list, update and a call's notifications; the call's life is in ``voice``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from airflow_provider_twilio.emulator import numbers
+from airflow_provider_twilio.emulator import voice
 from airflow_provider_twilio.emulator.errors import bad_request, not_found
 from airflow_provider_twilio.emulator.handlers import account_of, answer_created, read_form
 from airflow_provider_twilio.emulator.listing import PageRequest, date_filters, envelope
@@ -16,6 +16,8 @@ from airflow_provider_twilio.emulator.state import EmulatorState
 from airflow_provider_twilio.emulator.store import API_VERSION, new_sid
 from airflow_provider_twilio.emulator.timefmt import rfc2822, rfc2822_seconds
 from airflow_provider_twilio.emulator.urls import is_http_url
+from airflow_provider_twilio.emulator.voice_numbers import check_call_numbers
+from airflow_provider_twilio.voice.twiml import MAX_TWIML_CHARS
 
 
 async def create_call(request: Request) -> Response:
@@ -32,12 +34,25 @@ async def create_call(request: Request) -> Response:
     url = form.get("Url")
     if url and not is_http_url(url):
         raise bad_request(21205, f"Url {url!r} is not a valid URL: use an absolute http:// or https:// URL.")
-    numbers.check_to(to)
-    numbers.check_from(from_)
+    for name in ("StatusCallback",):
+        callback = form.get(name)
+        if callback and not is_http_url(callback):
+            raise bad_request(
+                21609, f"{name} {callback!r} is not a valid URL: use an absolute http:// or https:// URL."
+            )
+    check_call_numbers(to, from_)
+    try:
+        settings = voice.options(form)
+    except ValueError as err:
+        raise bad_request(21220 if "Twiml" in str(err) else 20001, str(err)) from None
+    if url:
+        settings["twiml"] = None  # Twilio ignores Twiml when Url is given
     call = _call_resource(state, to, from_)
+    run = voice.CallRun(call=call, behaviour=state.people.of(to), **settings)
     with state.lock:
         state.calls[call["sid"]] = call
-    return answer_created(request, state, call)
+    voice.start(state, run)
+    return answer_created(request, state, dict(call))
 
 
 def _call_resource(state: EmulatorState, to: str, from_: str) -> dict[str, Any]:
@@ -84,13 +99,80 @@ def _call_resource(state: EmulatorState, to: str, from_: str) -> dict[str, Any]:
     }
 
 
-async def fetch_call(request: Request) -> Response:
+def _run_of(request: Request) -> tuple[EmulatorState, voice.CallRun]:
     state = account_of(request)
     with state.lock:
-        call = state.calls.get(request.path_params["sid"])
-    if call is None:
+        run = state.call_runs.get(request.path_params["sid"])
+    if run is None:
         raise not_found(request.url.path)
-    return JSONResponse(call)
+    return state, run
+
+
+async def fetch_call(request: Request) -> Response:
+    _, run = _run_of(request)
+    return JSONResponse(run.call)
+
+
+async def update_call(request: Request) -> Response:
+    """``Status=canceled`` (before answer), ``Status=completed`` (hang up) or new ``Twiml``/``Url`` (answered calls)."""
+    state, run = _run_of(request)
+    form = await read_form(request)
+    status = form.get("Status")
+    current = run.call["status"]
+    if status is not None:
+        if status not in ("canceled", "completed"):
+            raise bad_request(20001, f"Status {status!r} cannot be set; use 'canceled' or 'completed'.")
+        if status == "canceled" and current not in ("queued", "ringing"):
+            raise bad_request(21220, f"Call is {current}: only a queued or ringing call can be canceled.")
+        if current in voice.FINAL:
+            raise bad_request(21220, f"Call is not in-progress. Cannot change a {current} call.")
+        voice.end(state, run, "canceled" if current in ("queued", "ringing") else "completed")
+        return JSONResponse(run.call)
+    document, url = form.get("Twiml"), form.get("Url")
+    if document is None and url is None:
+        raise bad_request(20001, "Nothing to update: give Status, Twiml or Url.")
+    if current != "in-progress":
+        raise bad_request(21220, "Call is not in-progress. Cannot redirect.")
+    if url:
+        if not is_http_url(url):
+            raise bad_request(21205, f"Url {url!r} is not a valid URL: use an absolute http:// or https:// URL.")
+        run.url, run.method = url, (form.get("Method") or "POST").upper()
+        voice.redirect(state, run, None)
+    else:
+        if len(document or "") > MAX_TWIML_CHARS:
+            raise bad_request(21220, f"Twiml is {len(document or '')} characters; the maximum is {MAX_TWIML_CHARS}")
+        voice.redirect(state, run, document or "")
+    return JSONResponse(run.call)
+
+
+async def list_notifications(request: Request) -> Response:
+    """The call's errors and warnings (12100 for TwiML that does not parse, 11200 for an unreachable Url)."""
+    state, run = _run_of(request)
+    call = run.call
+    base = f"/{API_VERSION}/Accounts/{state.account_sid}/Calls/{call['sid']}/Notifications"
+    items = [
+        {
+            "account_sid": state.account_sid,
+            "api_version": API_VERSION,
+            "call_sid": call["sid"],
+            "date_created": rfc2822(note["at"]),
+            "date_updated": rfc2822(note["at"]),
+            "error_code": note["error_code"],
+            "log": note["log"],
+            "message_date": rfc2822(note["at"]),
+            "more_info": f"https://www.twilio.com/docs/errors/{note['error_code']}",
+            "request_method": "POST",
+            "request_url": run.url or "",
+            "sid": note["sid"],
+            "uri": f"{base}/{note['sid']}.json",
+        }
+        for note in run.notifications
+    ]
+    page = PageRequest.parse(request.query_params, "PANO")
+    shown = items[page.number * page.size : (page.number + 1) * page.size]
+    return JSONResponse(
+        envelope(request.url.path, request.query_params, (), page, "notifications", shown, None, "PANO")
+    )
 
 
 CALL_STATUSES = ("queued", "ringing", "in-progress", "completed", "busy", "failed", "no-answer", "canceled")

@@ -115,6 +115,28 @@ async def webhooks(request: Request) -> Response:
     return JSONResponse({"webhooks": state_of(request).webhook_log()})
 
 
+async def add_call_behaviour(request: Request) -> Response:
+    data = await _json(request)
+    try:
+        operations.add_call_behaviour(
+            state_of(request),
+            to=str(data["to"]),
+            answer=str(data.get("answer", "human")),
+            digits=None if data.get("digits") is None else str(data["digits"]),
+            after=float(data.get("after", 0.1)),
+            talk=None if data.get("talk") is None else float(data["talk"]),
+        )
+    except KeyError as err:
+        raise ApiError(400, 20001, f"Missing field {err.args[0]!r}") from None
+    except (TypeError, ValueError) as err:
+        raise _bad(err) from None
+    return Response(status_code=204)
+
+
+async def calls(request: Request) -> Response:
+    return JSONResponse({"calls": operations.calls(state_of(request))})
+
+
 ROUTES = [
     resource("/_emulator/inbound", POST=inbound),
     resource("/_emulator/messages", GET=messages),
@@ -124,4 +146,6 @@ ROUTES = [
     resource("/_emulator/requests", GET=requests, DELETE=clear_requests),
     resource("/_emulator/api_keys", POST=create_api_key),
     resource("/_emulator/webhooks", GET=webhooks),
+    resource("/_emulator/call_behaviours", POST=add_call_behaviour),
+    resource("/_emulator/calls", GET=calls),
 ]

@@ -10,6 +10,7 @@ from airflow_provider_twilio.emulator.checks import MAX_DELAY, seconds
 from airflow_provider_twilio.emulator.faults import UNSET
 from airflow_provider_twilio.emulator.messages import build_inbound, check_inbound
 from airflow_provider_twilio.emulator.state import EmulatorState
+from airflow_provider_twilio.emulator.voice_people import behaviour
 from airflow_provider_twilio.emulator.webhooks import deliver_inbound
 
 
@@ -81,3 +82,14 @@ def settings(state: EmulatorState) -> dict[str, Any]:
         "status_delay": state.status_delay,
         "duplicate_webhooks": state.duplicate_webhooks,
     }
+
+
+def add_call_behaviour(
+    state: EmulatorState, *, to: str, answer: str, digits: str | None, after: float, talk: float | None
+) -> None:
+    state.people.set(to, behaviour(answer=answer, digits=digits, after=after, talk=talk))
+
+
+def calls(state: EmulatorState) -> list[dict[str, Any]]:
+    with state.lock:
+        return [dict(call) for call in reversed(state.calls.values())]

@@ -215,6 +215,32 @@ class TwilioEmulator:
             return
         self.state.add_auto_reply(to=to, body=body, delay=delay, times=times)
 
+    def add_call_behaviour(
+        self,
+        to: str,
+        answer: str = "human",
+        digits: str | None = None,
+        after: float = 0.1,
+        talk: float | None = None,
+    ) -> None:
+        """How the person at ``to`` takes the next calls: ``answer`` is human, machine, busy, no-answer or fail,
+        after ``after`` seconds of ringing; a human presses ``digits`` at the first ``<Gather>`` and hangs up
+        after ``talk`` seconds (by default stays until the TwiML ends)."""
+        if self._process is not None:
+            rule = {"to": to, "answer": answer, "digits": digits, "after": after, "talk": talk}
+            try:
+                self._process.call("POST", "call_behaviours", rule)
+            except ApiError as err:
+                raise ValueError(err.message) from None
+            return
+        operations.add_call_behaviour(self.state, to=to, answer=answer, digits=digits, after=after, talk=talk)
+
+    def calls(self) -> list[dict[str, Any]]:
+        """Every stored call as the API returns it, newest first."""
+        if self._process is not None:
+            return self._process.call("GET", "calls")["calls"]  # type: ignore[no-any-return]
+        return operations.calls(self.state)
+
     def reset(self) -> None:
         """Forget messages, calls, auto replies, faults and the request log; credentials stay."""
         if self._process is not None:

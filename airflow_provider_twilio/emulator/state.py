@@ -15,6 +15,7 @@ from airflow_provider_twilio.emulator.checks import MAX_DELAY, seconds, text
 from airflow_provider_twilio.emulator.faults import Faults
 from airflow_provider_twilio.emulator.phone_numbers import PhoneNumbers
 from airflow_provider_twilio.emulator.store import MessageStore, new_sid
+from airflow_provider_twilio.emulator.voice_people import People
 
 DEFAULT_STATUS_DELAY = 0.05
 REQUEST_LOG_SIZE = 10_000
@@ -40,6 +41,9 @@ class EmulatorState:
         self.faults = Faults()
         self.status_delay = DEFAULT_STATUS_DELAY
         self.calls: dict[str, dict[str, Any]] = {}
+        self.call_runs: dict[str, Any] = {}
+        """Per call SID, the emulator's ``voice.CallRun`` (options, simulated person, notifications)."""
+        self.people = People()
         self.phone_numbers = PhoneNumbers()
         self.duplicate_webhooks = False
         self._webhook_log: deque[dict[str, Any]] = deque(maxlen=WEBHOOK_LOG_SIZE)
@@ -139,6 +143,11 @@ class EmulatorState:
         else:
             loop.call_soon_threadsafe(schedule)
 
+    def keep_task(self, task: asyncio.Future[Any]) -> None:
+        """Hold a reference to a task on the server's loop until it is done (the loop keeps only weak ones)."""
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def reset(self) -> None:
         """Forget messages, calls, replies, faults, numbers' webhooks and the logs; the account and API keys stay."""
         self.store.reset()
@@ -146,8 +155,10 @@ class EmulatorState:
         self.status_delay = DEFAULT_STATUS_DELAY
         self.duplicate_webhooks = False
         self.phone_numbers.reset()
+        self.people.reset()
         self._webhook_log.clear()
         with self.lock:
             self.calls.clear()
+            self.call_runs.clear()
             self._auto_replies.clear()
         self._request_log.clear()

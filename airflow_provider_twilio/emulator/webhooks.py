@@ -56,7 +56,7 @@ async def deliver(
                 "url": url,
                 "method": method,
                 "attempt": attempt + 1,
-                "sid": params.get("MessageSid"),
+                "sid": params.get("MessageSid") or params.get("CallSid"),
                 "status": None if answer is None else answer.status,
                 "time": time.time(),
             }

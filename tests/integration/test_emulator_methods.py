@@ -18,7 +18,8 @@ ROUTES = {
     ACCOUNT + "/Calls.json": {"GET", "HEAD", "POST"},
     ACCOUNT + f"/Messages/{SID}/Media.json": {"GET", "HEAD"},
     ACCOUNT + f"/Messages/{SID}/Media/ME{'0' * 32}.json": {"GET", "HEAD"},
-    ACCOUNT + "/Calls/CA" + "0" * 32 + ".json": {"GET", "HEAD"},
+    ACCOUNT + "/Calls/CA" + "0" * 32 + ".json": {"GET", "HEAD", "POST"},
+    ACCOUNT + "/Calls/CA" + "0" * 32 + "/Notifications.json": {"GET", "HEAD"},
     "/_emulator/inbound": {"POST"},
     "/_emulator/messages": {"GET", "HEAD"},
     "/_emulator/configure": {"GET", "HEAD", "POST"},
@@ -26,6 +27,8 @@ ROUTES = {
     "/_emulator/reset": {"POST"},
     "/_emulator/requests": {"GET", "HEAD", "DELETE"},
     "/_emulator/api_keys": {"POST"},
+    "/_emulator/call_behaviours": {"POST"},
+    "/_emulator/calls": {"GET", "HEAD"},
 }
 METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH", "OPTIONS", "TRACE"]
 

@@ -1,0 +1,1 @@
+"""Voice calls: TwiML building and checks, call options, escalation results."""
