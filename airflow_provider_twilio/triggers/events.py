@@ -170,7 +170,8 @@ class TwilioInboundSmsEventTrigger(BaseEventTrigger):
         # The number plan check loads phonenumbers' metadata: off the event loop.
         senders = await sync_to_async(lambda: parse_numbers(self.from_, "from_") if self.from_ else [])()
         regex = await asyncio.to_thread(_compile, self.pattern, self.ignore_case) if self.pattern else None
-        store = _CheckpointStore(self.asset_state_store, self._state_key())
+        # Set by Airflow 3.3+'s triggerer; earlier versions have no such attribute.
+        store = _CheckpointStore(getattr(self, "asset_state_store", None), self._state_key())
         watch = _Watch(
             to=to,
             regex=regex,

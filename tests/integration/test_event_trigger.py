@@ -47,7 +47,10 @@ def watcher(store: Any = None, **kwargs: Any) -> TwilioInboundSmsEventTrigger:
     kwargs.setdefault("to", US)
     kwargs.setdefault("poll_interval", 0.2)
     trigger = TwilioInboundSmsEventTrigger(**kwargs)
-    trigger.asset_state_store = store
+    if store is None:  # as on Airflow 3.0-3.2, whose triggerer hands event triggers no state store
+        trigger.__dict__.pop("asset_state_store", None)
+    else:
+        trigger.asset_state_store = store
     return trigger
 
 
@@ -236,6 +239,15 @@ def test_without_a_state_store_texts_sent_while_down_are_missed_never_repeated(
     assert second.bodies() == ["RUN b"]
 
 
+def shared_streams_available() -> bool:
+    try:
+        import airflow.triggers.shared_stream  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not shared_streams_available(), reason="Airflow's shared streams for event triggers came in 3.3")
 def test_watchers_on_one_number_share_one_poll_through_airflows_shared_stream(
     twilio_emulator: TwilioEmulator,
 ) -> None:

@@ -73,6 +73,18 @@ def test_a_run_text_starts_a_run_that_acknowledges_it(stack: Any, emulator: Any)
     stack.wait_for(lambda: stack.run_states(DAG_ID).get(found.group(1)) == "success", "the run to succeed")
 
 
+def asset_state_store_available() -> bool:
+    try:
+        from airflow.sdk.execution_time.context import AssetStateStoreAccessors  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(
+    not asset_state_store_available(),
+    reason="texts sent while the triggerer is down fire only with the asset state store (Airflow 3.3+)",
+)
 def test_each_text_fires_once_across_a_sigkilled_triggerer(stack: Any, emulator: Any) -> None:
     before = len(stack.asset_event_payloads(ASSET))
 
