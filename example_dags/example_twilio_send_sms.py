@@ -6,6 +6,10 @@
 
 Each send returns one result per recipient (``to``, ``sid``, ``status``, ``num_segments`` and the error
 fields), which the last task reads. The connection ``twilio_default`` supplies the default sender.
+
+The texts name the run's day without ``{{ ds }}``: on Airflow 3 a run triggered by hand (UI, CLI or REST
+API) has no logical date, and ``ds`` is then undefined. ``RUN_DAY`` falls back to ``run_after``, when
+the run was triggered.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from typing import Any
 from airflow.providers.common.compat.sdk import DAG, task
 
 from airflow_provider_twilio.operators.sms import TwilioSendSmsOperator
+
+# The logical date's day, or for a manual Airflow 3 run (which has none) the day it was triggered.
+RUN_DAY = "{{ (dag_run.logical_date or dag_run.run_after) | ds }}"
 
 with DAG(
     dag_id="example_twilio_send_sms",
@@ -35,13 +42,13 @@ with DAG(
     notify_on_call = TwilioSendSmsOperator(
         task_id="notify_on_call",
         to=on_call_numbers(),
-        body="Nightly load {{ ds }} finished: {{ params.rows }} rows. Report: {{ params.report_url }}",
+        body="Nightly load " + RUN_DAY + " finished: {{ params.rows }} rows. Report: {{ params.report_url }}",
     )
 
     send_chart = TwilioSendSmsOperator(
         task_id="send_chart",
         to="+15551230104",
-        body="Today's load chart ({{ ds }})",
+        body="Today's load chart (" + RUN_DAY + ")",
         media_url=["https://demo.twilio.com/owl.png"],
     )
 
@@ -50,7 +57,7 @@ with DAG(
         to="whatsapp:+15551230105",
         from_="whatsapp:+15005550006",
         content_sid="HXb5b62575e6e4ff6129ad7c8efe1f983e",
-        content_variables={"1": "{{ ds }}", "2": "{{ params.rows }}"},
+        content_variables={"1": RUN_DAY, "2": "{{ params.rows }}"},
     )
 
     @task

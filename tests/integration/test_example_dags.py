@@ -1,4 +1,10 @@
-"""The example DAGs import cleanly and run end to end under ``dag.test()`` against the emulator.
+"""The example DAGs (and the README's minimal DAG) import cleanly and run end to end against the emulator.
+
+Each runs twice: as ``dag.test()`` runs it by default, with a logical date, and as a manual Airflow 3
+run is created from the UI, CLI or REST API, with no logical date (``logical_date=None``, ``run_after``
+now, run type manual) on the same metadata DB. Templates such as ``{{ ds }}`` are undefined only in
+the second kind, which plain ``dag.test()`` never creates. Airflow 2.11 runs always have a logical
+date, so the manual variant is skipped there.
 
 The emulator's auto-replies stand in for the people who would answer the texts; the assertions look at
 what the emulator received and at what the tasks pushed to XCom.
@@ -50,10 +56,29 @@ def dags_folder(monkeypatch: pytest.MonkeyPatch) -> Path:
     return EXAMPLE_DAGS
 
 
-def run_dag(dagbag: Any, dag_id: str) -> Any:
+def airflow_major() -> int:
+    from airflow import __version__
+
+    return int(__version__.split(".")[0])
+
+
+@pytest.fixture(params=["dated", "manual"])
+def trigger(request: pytest.FixtureRequest) -> str:
+    """How the run is created: with a logical date (``dag.test()``'s default) or as a manual Airflow 3 run."""
+    if request.param == "manual" and airflow_major() < 3:
+        pytest.skip("Airflow 2.11 gives every run a logical date; runs without one exist from Airflow 3 on")
+    return str(request.param)
+
+
+def run_dag(dagbag: Any, dag_id: str, trigger: str = "dated") -> Any:
     dag = dagbag.get_dag(dag_id)
     assert dag is not None, f"{dag_id} not found; import errors: {dagbag.import_errors}"
-    return dag.test()
+    if trigger == "dated":
+        return dag.test()
+    # What the UI, `airflow dags trigger` and POST /dagRuns create unless told a logical date.
+    dag_run = dag.test(logical_date=None)
+    assert dag_run.logical_date is None and dag_run.run_type == "manual"
+    return dag_run
 
 
 def task_states(dag_run: Any) -> dict[str, str]:
@@ -105,8 +130,8 @@ def test_parsing_the_examples_loads_no_heavy_library() -> None:
     assert json.loads(probe[0].removeprefix("PROBE ")) == []
 
 
-def test_send_sms_example(dagbag: Any, airflow_db: Path, twilio_emulator: TwilioEmulator) -> None:
-    dag_run = run_dag(dagbag, "example_twilio_send_sms")
+def test_send_sms_example(dagbag: Any, airflow_db: Path, twilio_emulator: TwilioEmulator, trigger: str) -> None:
+    dag_run = run_dag(dagbag, "example_twilio_send_sms", trigger)
 
     assert set(task_states(dag_run).values()) == {"success"}
     sent = {m["to"]: m for m in outbound(twilio_emulator)}
@@ -117,13 +142,12 @@ def test_send_sms_example(dagbag: Any, airflow_db: Path, twilio_emulator: Twilio
         "+15551230104",
         "whatsapp:+15551230105",
     }
-    logical_date = dag_run.logical_date.strftime("%Y-%m-%d") if dag_run.logical_date else None
+    run_day = (dag_run.logical_date or dag_run.run_after).strftime("%Y-%m-%d")
     for number in ("+15551230101", "+15551230102", "+15551230103"):
         body = sent[number]["body"]
-        assert "{{" not in body and "1204 rows" in body
-        if logical_date:
-            assert logical_date in body
+        assert body.startswith(f"Nightly load {run_day} finished: 1204 rows.")
         assert sent[number]["from"] == DEFAULT_FROM
+    assert sent["+15551230104"]["body"] == f"Today's load chart ({run_day})"
     assert int(sent["+15551230104"]["num_media"]) == 1
     assert sent["whatsapp:+15551230105"]["from"] == "whatsapp:+15005550006"
 
@@ -138,14 +162,19 @@ def test_send_sms_example(dagbag: Any, airflow_db: Path, twilio_emulator: Twilio
 
 
 # A YES with another code (an old or mistyped one) must not deploy.
-@pytest.mark.parametrize(("reply", "branch"), [("YES 4821", "deploy"), ("NO 4821", "hold"), ("YES 1234", "hold")])
+@pytest.mark.parametrize(
+    ("reply", "branch", "trigger"),
+    [("YES 4821", "deploy", "dated"), ("NO 4821", "hold", "dated"), ("YES 1234", "hold", "dated"),
+     ("YES 4821", "deploy", "manual")],
+    indirect=["trigger"],
+)  # fmt: skip
 def test_approval_example(
-    dagbag: Any, airflow_db: Path, twilio_emulator: TwilioEmulator, reply: str, branch: str
+    dagbag: Any, airflow_db: Path, twilio_emulator: TwilioEmulator, reply: str, branch: str, trigger: str
 ) -> None:
     approver = "+15551230001"
     twilio_emulator.add_auto_reply(to=approver, body=reply, delay=0.5, times=1)
 
-    dag_run = run_dag(dagbag, "example_twilio_sms_approval")
+    dag_run = run_dag(dagbag, "example_twilio_sms_approval", trigger)
 
     states = task_states(dag_run)
     other = "hold" if branch == "deploy" else "deploy"
@@ -171,10 +200,12 @@ def test_approval_example(
         assert xcom(dag_run, "hold") == answer
 
 
-def test_delivery_tracking_example(dagbag: Any, airflow_db: Path, twilio_emulator: TwilioEmulator) -> None:
+def test_delivery_tracking_example(
+    dagbag: Any, airflow_db: Path, twilio_emulator: TwilioEmulator, trigger: str
+) -> None:
     twilio_emulator.configure(status_delay=0.05)
 
-    dag_run = run_dag(dagbag, "example_twilio_delivery_tracking")
+    dag_run = run_dag(dagbag, "example_twilio_delivery_tracking", trigger)
 
     assert set(task_states(dag_run).values()) == {"success"}
     sent = outbound(twilio_emulator)
@@ -186,8 +217,8 @@ def test_delivery_tracking_example(dagbag: Any, airflow_db: Path, twilio_emulato
     assert len(xcom(dag_run, "report")) == 2
 
 
-def test_failure_alert_example(dagbag: Any, airflow_db: Path, twilio_emulator: TwilioEmulator) -> None:
-    dag_run = run_dag(dagbag, "example_twilio_failure_alert")
+def test_failure_alert_example(dagbag: Any, airflow_db: Path, twilio_emulator: TwilioEmulator, trigger: str) -> None:
+    dag_run = run_dag(dagbag, "example_twilio_failure_alert", trigger)
 
     states = task_states(dag_run)
     assert states == {"count_rows": "success", "check_row_count": "failed"}
@@ -197,6 +228,33 @@ def test_failure_alert_example(dagbag: Any, airflow_db: Path, twilio_emulator: T
     assert alert["to"] == "+15551230301" and alert["from"] == DEFAULT_FROM
     assert alert["body"].startswith("Airflow: check_row_count in example_twilio_failure_alert failed (run ")
     assert dag_run.run_id in alert["body"]
+
+
+def test_readme_minimal_dag(
+    airflow_db: Path, twilio_emulator: TwilioEmulator, trigger: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's minimal DAG, copied verbatim into a DAGs folder of its own, runs end to end."""
+    from airflow import settings
+    from airflow.models import DagBag
+
+    from tests.unit.test_readme import minimal_dag_source
+
+    (tmp_path / "readme_minimal_dag.py").write_text(minimal_dag_source())
+    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(tmp_path))
+    monkeypatch.setattr(settings, "DAGS_FOLDER", str(tmp_path))
+    approver = "+15551230001"
+    twilio_emulator.add_auto_reply(to=approver, body="YES 4821", delay=0.5, times=1)
+
+    dag_run = run_dag(DagBag(dag_folder=str(tmp_path)), "release_approval", trigger)
+
+    assert task_states(dag_run) == {"ask": "success", "wait": "success"}
+    assert xcom(dag_run, "wait")["match_groups"] == {"answer": "YES", "code": "4821"}
+    conversation = [(m["from"], m["to"], m["body"]) for m in reversed(twilio_emulator.messages())]
+    assert conversation == [
+        (DEFAULT_FROM, approver, "Reply YES 4821 to deploy release 2.4.1"),
+        (approver, DEFAULT_FROM, "YES 4821"),
+        (DEFAULT_FROM, approver, "Thanks, YES received."),
+    ]
 
 
 def test_approval_example_rides_out_throttling(dagbag: Any, airflow_db: Path, twilio_emulator: TwilioEmulator) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def _minimal_dag_source() -> str:
+def minimal_dag_source() -> str:
     section = README.read_text().split("## A minimal DAG", 1)[1]
     match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
     assert match, "the README's minimal DAG section has no python block"
@@ -17,7 +17,7 @@ def _minimal_dag_source() -> str:
 
 def test_readme_minimal_dag_builds() -> None:
     namespace: dict[str, object] = {}
-    exec(compile(_minimal_dag_source(), "README.md", "exec"), namespace)
+    exec(compile(minimal_dag_source(), "README.md", "exec"), namespace)
     ask, wait = namespace["ask"], namespace["wait"]
     assert ask.task_id == "ask" and wait.task_id == "wait"  # type: ignore[attr-defined]
     assert wait.upstream_task_ids == {"ask"}  # type: ignore[attr-defined]
