@@ -134,11 +134,14 @@ class TwilioEmulator:
 
     @property
     def connection_uri(self) -> str:
-        """An Airflow connection URI (for ``AIRFLOW_CONN_<ID>``) that makes TwilioHook talk to this emulator."""
+        """An Airflow connection URI (for ``AIRFLOW_CONN_<ID>``) that makes TwilioHook talk to this emulator.
+
+        The address is in the ``base_url`` extra only: TwilioHook ignores the connection's host and port
+        (the form hides them), so setting them too would leave a stale copy once base_url is edited.
+        """
         extras = urlencode({"base_url": self.base_url, "default_from": DEFAULT_FROM})
-        host = f"[{self.host}]" if ":" in self.host else self.host
         login, password = quote(self.account_sid, safe=""), quote(self.auth_token, safe="")
-        return f"twilio://{login}:{password}@{host}:{self.port}/?{extras}"
+        return f"twilio://{login}:{password}@/?{extras}"
 
     def create_api_key(self) -> tuple[str, str]:
         """A new API key (``SK...``, secret) that authenticates like the auth token."""

@@ -58,6 +58,11 @@ class TwilioSmsNotifier(BaseNotifier):
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
         from airflow_provider_twilio.sending.airflow_context import rendering_template_errors
 
+        # Rendering writes the results over the templates. One instance often serves many callbacks in
+        # one process (default_args, dag.test()), so each render starts again from the templates.
+        templates = self.__dict__.setdefault("_templates", {name: getattr(self, name) for name in self.template_fields})
+        for name, template in templates.items():
+            setattr(self, name, template)
         rendering_template_errors(
             lambda: super(TwilioSmsNotifier, self).render_template_fields(context, jinja_env),
             type(self).__name__,

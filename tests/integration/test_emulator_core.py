@@ -65,6 +65,17 @@ def test_connection_uri_carries_base_url_and_default_from(twilio_emulator: Twili
     assert settings.account_sid == twilio_emulator.account_sid
 
 
+def test_connection_uri_names_the_address_once(twilio_emulator: TwilioEmulator) -> None:
+    """Only base_url says where the emulator is: no host or port the hook ignores and the form hides."""
+    from airflow.models.connection import Connection
+
+    conn = Connection(conn_id="emu", uri=twilio_emulator.connection_uri)
+    assert not conn.host and conn.port is None
+    assert conn.conn_type == "twilio"
+    assert (conn.login, conn.password) == (twilio_emulator.account_sid, twilio_emulator.auth_token)
+    assert conn.extra_dejson == {"base_url": twilio_emulator.base_url, "default_from": DEFAULT_FROM}
+
+
 def test_create_message_has_every_field(fresh: TwilioEmulator) -> None:
     message = sdk_client(fresh).messages.create(to=RECIPIENT, from_=DEFAULT_FROM, body="Hello from Airflow")
     assert message.sid.startswith("SM") and len(message.sid) == 34

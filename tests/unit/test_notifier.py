@@ -35,6 +35,14 @@ def test_renders_with_the_callback_context():
     assert (notifier.to, notifier.body) == ("+14155550100", "load failed")
 
 
+def test_one_notifier_renders_each_callback_afresh():
+    """default_args share one notifier between tasks; in one process the second alert must not repeat the first."""
+    notifier = TwilioSmsNotifier(to="+14155550100", body="{{ ti.task_id }} failed")
+    for task_id in ("load", "check"):
+        notifier.render_template_fields({"dag": None, "ti": type("TI", (), {"task_id": task_id})()})
+        assert notifier.body == f"{task_id} failed"
+
+
 def test_undefined_variable_is_a_template_error():
     with DAG("n", schedule=None, start_date=datetime(2026, 1, 1), template_undefined=jinja2.StrictUndefined) as dag:
         notifier = TwilioSmsNotifier(to="+14155550100", body="{{ nope }}")
