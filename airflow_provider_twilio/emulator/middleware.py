@@ -9,6 +9,8 @@ import logging
 import time
 from typing import Any
 
+from starlette.requests import ClientDisconnect
+
 from airflow_provider_twilio.emulator.errors import ApiError, internal_error, too_many_requests, unauthorized
 from airflow_provider_twilio.emulator.state import EmulatorState
 
@@ -119,6 +121,9 @@ class TwilioApiMiddleware:
                 await _send_error(send, internal_error())
                 return
             await self.app(scope, receive, send)
+        except ClientDisconnect:
+            # Expected when a client times out during configured latency: one line, not a traceback.
+            log.warning("%s %s: the client hung up before it was answered", scope["method"], scope["path"])
         finally:
             faults.leave()
 

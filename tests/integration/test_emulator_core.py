@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, SERVICE_SID, rest_error, sdk_client
+from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, SERVICE_SID, rest_error, sdk_client, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -304,3 +305,28 @@ def test_two_emulators_run_side_by_side() -> None:
         sdk_client(first).messages.create(to=RECIPIENT, from_=DEFAULT_FROM, body="x")
         assert len(first.messages()) == 1
         assert second.messages() == []
+
+
+def test_a_client_hanging_up_during_latency_is_logged_in_one_line(
+    fresh: TwilioEmulator, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A timeout during configured latency is routine in fault tests: no ClientDisconnect traceback."""
+    import requests
+
+    fresh.configure(latency=0.5)
+    caplog.set_level(logging.INFO)
+    path = f"/2010-04-01/Accounts/{fresh.account_sid}/Messages.json"
+    with pytest.raises(requests.exceptions.Timeout):
+        requests.post(
+            fresh.base_url + path,
+            data={"To": RECIPIENT, "From": DEFAULT_FROM, "Body": "hello"},
+            auth=(fresh.account_sid, fresh.auth_token),
+            timeout=0.1,
+        )
+    wait_for(lambda: any(entry["path"] == path for entry in fresh.request_log()))
+    fresh.configure(latency=0)
+
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith(("airflow_provider_twilio", "uvicorn"))]
+    assert lines == [f"POST {path}: the client hung up before it was answered"]
+    assert "Traceback" not in capfd.readouterr().err
+    assert fresh.messages() == []
