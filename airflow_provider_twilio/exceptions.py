@@ -154,6 +154,14 @@ class TwilioDeliveryFailedError(TwilioProviderError):
         self.failures = failures
 
 
+class TwilioCallFailedError(TwilioProviderError):
+    """Calls reached a failure status (by default: failed)."""
+
+    def __init__(self, message: str, *, failures: dict[str, dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.failures = failures
+
+
 AUTH_ERROR_TYPES = frozenset({ErrorType.AUTHENTICATION_CONNECTION_ERROR, ErrorType.PERMISSION_DENIED_ERROR})
 
 

@@ -124,6 +124,7 @@ async def _life(state: EmulatorState, run: CallRun) -> None:
     await asyncio.sleep(step)
     if not _alive(state, run):
         return
+    _set(run, start_time=rfc2822(time.time()))  # Twilio: empty until the call is dialed
     _notify(state, run, "initiated", "initiated")
     await asyncio.sleep(step)
     if not _alive(state, run):
@@ -149,7 +150,7 @@ def _answer(state: EmulatorState, run: CallRun) -> None:
     answered_by = None
     if run.machine_detection is not None:
         answered_by = "human" if run.behaviour.answer == "human" else MACHINE_ANSWERS[run.machine_detection]
-    _set(run, status="in-progress", start_time=rfc2822(now), answered_by=answered_by)
+    _set(run, status="in-progress", answered_by=answered_by)
     run.answered_at = now
     run.hangup_at = now + min(run.behaviour.talk, run.time_limit)
     _notify(state, run, "answered", "in-progress")
@@ -255,9 +256,9 @@ def _finish(state: EmulatorState, run: CallRun, status: str) -> None:
         return
     now = time.time()
     answered_at = run.answered_at
-    duration = 0 if answered_at is None else max(round(now - answered_at), 1)
-    _set(run, status=status, end_time=rfc2822(now), duration=str(duration))
-    if answered_at is not None:
+    duration = None if answered_at is None else max(round(now - answered_at), 1)
+    _set(run, status=status, end_time=rfc2822(now), duration=None if duration is None else str(duration))
+    if duration is not None:
         _set(run, price=f"-{0.014 * max(math.ceil(duration / 60), 1):.5f}")
     _notify(state, run, "completed", status)
 
@@ -306,7 +307,7 @@ def _notify(state: EmulatorState, run: CallRun, event: str, status: str) -> None
         }
     )
     if event == "completed":
-        params["CallDuration"] = run.call.get("duration") or "0"
+        params["CallDuration"] = run.call["duration"] or "0"
         params["Duration"] = str(math.ceil(int(params["CallDuration"]) / 60))
         if run.notifications:
             params["ErrorCode"] = run.notifications[-1]["error_code"]

@@ -14,14 +14,14 @@ from airflow_provider_twilio.exceptions import (
     TwilioAuthenticationError,
     TwilioProviderError,
 )
-from airflow_provider_twilio.sensors.delivery import DEFAULT_FAILURE, DEFAULT_SUCCESS
+from airflow_provider_twilio.tracking.messages import DEFAULT_FAILURE, DEFAULT_SUCCESS
 
 if TYPE_CHECKING:
     from airflow_provider_twilio.hooks.twilio import TwilioHook
     from airflow_provider_twilio.inbound.echoes import Reply
     from airflow_provider_twilio.inbound.polling import InboxCursor
     from airflow_provider_twilio.inbound.waiting import ReplyWait
-    from airflow_provider_twilio.sensors.delivery import DeliveryTracker
+    from airflow_provider_twilio.tracking.messages import DeliveryTracker
 
 MATCH_GROUPS_XCOM_KEY = "match_groups"
 
@@ -346,7 +346,7 @@ class TwilioMessageStatusSensor(BaseSensorOperator):
 
     def _prepare(self) -> DeliveryTracker:
         from airflow_provider_twilio.inbound.addresses import parse_message_sids
-        from airflow_provider_twilio.sensors.delivery import DeliveryTracker
+        from airflow_provider_twilio.tracking.messages import DeliveryTracker
 
         sids = parse_message_sids(self.message_sids, "message_sids")
         return DeliveryTracker(sids, self.success_statuses, self.failure_statuses)
@@ -398,7 +398,7 @@ class TwilioMessageStatusSensor(BaseSensorOperator):
     def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, dict[str, Any]]:
         if event.get("status") != "done":
             raise _error_from_event(event)
-        from airflow_provider_twilio.sensors.delivery import DeliveryTracker
+        from airflow_provider_twilio.tracking.messages import DeliveryTracker
 
         sids = list(event["states"])
         tracker = DeliveryTracker(sids, self.success_statuses, self.failure_statuses, event["states"])

@@ -216,7 +216,7 @@ class TwilioMessageStatusTrigger(BaseTrigger):
         from airflow_provider_twilio.exceptions import TwilioProviderError
         from airflow_provider_twilio.hooks.twilio import TwilioHook
         from airflow_provider_twilio.inbound.waiting import TRANSIENT_ERROR_TYPES
-        from airflow_provider_twilio.sensors.delivery import DeliveryTracker
+        from airflow_provider_twilio.tracking.messages import DeliveryTracker
 
         try:
             tracker = DeliveryTracker(self.message_sids, self.success_statuses, self.failure_statuses, self.states)

@@ -13,8 +13,8 @@ from airflow_provider_twilio.exceptions import (
     TwilioDeliveryFailedError,
     TwilioInputError,
 )
-from airflow_provider_twilio.sensors.delivery import DeliveryTracker, parse_statuses
 from airflow_provider_twilio.sensors.sms import TwilioInboundSmsSensor, TwilioMessageStatusSensor
+from airflow_provider_twilio.tracking.messages import DeliveryTracker, parse_message_statuses
 from airflow_provider_twilio.triggers.sms import TwilioInboundSmsTrigger, TwilioMessageStatusTrigger
 
 SID_A, SID_B = "SM" + "a" * 32, "SM" + "b" * 32
@@ -123,11 +123,11 @@ def test_tracker_states_and_failures() -> None:
 
 
 def test_status_arguments_are_checked() -> None:
-    assert parse_statuses("Delivered", "success_statuses") == ("delivered",)
+    assert parse_message_statuses("Delivered", "success_statuses") == ("delivered",)
     with pytest.raises(TwilioInputError, match="success_statuses: unknown message status"):
-        parse_statuses(["delivred"], "success_statuses")
+        parse_message_statuses(["delivred"], "success_statuses")
     with pytest.raises(TwilioInputError, match="failure_statuses: expected at least one"):
-        parse_statuses([], "failure_statuses")
+        parse_message_statuses([], "failure_statuses")
     with pytest.raises(TwilioInputError, match="both contain"):
         DeliveryTracker([SID_A], ["delivered", "failed"])
 

@@ -1,0 +1,1 @@
+"""Status tracking for sent messages and placed calls: one core (``core``), one module per resource."""
