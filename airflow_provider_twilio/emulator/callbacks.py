@@ -32,7 +32,7 @@ def status_params(message: Message, step: Step) -> dict[str, str]:
     params = {
         "AccountSid": message.account_sid,
         "ApiVersion": API_VERSION,
-        "From": message.from_,
+        "From": message.sender_at(step.at) or "",
         "MessageSid": message.sid,
         "MessageStatus": step.status,
         "SmsSid": message.sid,

@@ -146,10 +146,14 @@ class OutboundRequest:
         self.status_callback = status_callback
 
     def build(self, seq: int, created_at: float) -> Message:
+        delay = self.status_delay
         if self.send_at is not None:
-            timeline = [Step(created_at, "scheduled"), *_timeline(created_at, self.send_at, self.status_delay, self.to)]
+            timeline = [Step(created_at, "scheduled"), *_timeline(created_at, self.send_at, delay, self.to)]
+        elif self.service is not None:
+            # The service accepts the message, then picks a sender from its pool as it queues it.
+            timeline = [Step(created_at, "accepted"), *_timeline(created_at, created_at + delay, delay, self.to)]
         else:
-            timeline = _timeline(created_at, created_at, self.status_delay, self.to)
+            timeline = _timeline(created_at, created_at, delay, self.to)
         return Message(
             sid=new_sid("MM" if self.media else "SM"),
             account_sid=self.account_sid,

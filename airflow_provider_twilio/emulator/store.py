@@ -20,6 +20,8 @@ API_VERSION = "2010-04-01"
 PRICE_PER_SEGMENT = 0.0079
 
 FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "received", "canceled", "read"})
+SENDER_PICKED = frozenset({"queued", "sending", "sent", "delivered", "undelivered", "failed", "read"})
+"""Statuses a Messaging Service message reaches only once the service has picked its sender."""
 
 
 @dataclass(frozen=True)
@@ -67,18 +69,29 @@ class Message:
                 return step.at
         return None
 
+    def sender_at(self, now: float, *, initial: bool = False) -> str | None:
+        """``from`` as Twilio shows it: a Messaging Service picks the sender as the message leaves
+        ``accepted`` (or ``scheduled``); until then it is null."""
+        if self.messaging_service_sid is None:
+            return self.from_
+        if initial:
+            return None
+        picked = any(step.at <= now and step.status in SENDER_PICKED for step in self.timeline)
+        return self.from_ if picked else None
+
     def render(self, now: float, *, initial: bool = False) -> dict[str, Any]:
         """The resource exactly as the API returns it."""
         step = self.timeline[0] if initial else self.step_at(now)
+        sender = self.sender_at(now, initial=initial)
         uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{self.sid}"
         date_sent = None if initial else self.date_sent(now)
         priced = date_sent is not None or step.status in ("failed", "undelivered", "delivered")
         price = f"-{PRICE_PER_SEGMENT * max(self.num_segments, 1):.5f}" if priced and step.status != "failed" else None
         return {
             "body": self.body,
-            "num_segments": str(self.num_segments),
+            "num_segments": str(self.num_segments) if sender is not None else "0",
             "direction": self.direction,
-            "from": self.from_,
+            "from": sender,
             "to": self.to,
             "date_updated": rfc2822(max(step.at, self.modified_at, self.created_at)),
             "price": price,
@@ -238,7 +251,7 @@ class MessageStore:
                     continue
                 if to is not None and message.to != to:
                     continue
-                if from_ is not None and message.from_ != from_:
+                if from_ is not None and message.sender_at(now) != from_:
                     continue
                 if date_filters:
                     sent = message.date_sent(now)

@@ -17,7 +17,8 @@ def from_message(to: str, message: Any) -> dict[str, Any]:
         "to": to,
         "sid": message.sid,
         "status": message.status,
-        "num_segments": int(segments) if segments not in (None, "") else None,
+        # "0" until a Messaging Service has picked a sender and counted the segments: not known yet.
+        "num_segments": int(segments) if segments not in (None, "", "0") else None,
         "error_code": code,
         "error_type": error_type_for(code).value if code else None,
         "error_message": message.error_message,

@@ -57,6 +57,7 @@ def test_failure_callbacks_carry_the_error_code(fresh: TwilioEmulator, receiver:
     final = receiver.posts[-1]["form"]
     assert final["ErrorCode"] == "30007"
     assert final["MessagingServiceSid"] == SERVICE_SID
+    assert final["From"] == DEFAULT_FROM  # picked by the service before the first callback
 
 
 def test_unreachable_callback_does_not_break_the_emulator(fresh: TwilioEmulator) -> None:

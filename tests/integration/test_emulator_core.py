@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, SERVICE_SID, rest_error, sdk_client, wait_for
+from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, rest_error, sdk_client, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -202,12 +202,6 @@ def test_error_body_has_twilio_shape(fresh: TwilioEmulator) -> None:
         "more_info": "https://www.twilio.com/docs/errors/21604",
         "status": 400,
     }
-
-
-def test_messaging_service_without_from_uses_pool_number(fresh: TwilioEmulator) -> None:
-    message = sdk_client(fresh).messages.create(to=RECIPIENT, messaging_service_sid=SERVICE_SID, body="x")
-    assert message.messaging_service_sid == SERVICE_SID
-    assert message.from_ == DEFAULT_FROM
 
 
 def test_malformed_messaging_service_sid(fresh: TwilioEmulator) -> None:

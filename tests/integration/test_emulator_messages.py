@@ -118,13 +118,38 @@ def _send_at(seconds: float) -> datetime:
     return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).replace(microsecond=0)
 
 
+def test_messaging_service_accepts_then_picks_a_sender(fresh: TwilioEmulator) -> None:
+    """As Twilio answers: ``from`` null, ``accepted``, ``num_segments`` "0" until the service picks a sender."""
+    client = sdk_client(fresh)
+    fresh.configure(status_delay=30)  # stays accepted through this part of the test
+    waiting = client.messages.create(to=RECIPIENT, messaging_service_sid=SERVICE_SID, body="x")
+    assert (waiting.status, waiting.from_, waiting.num_segments, waiting.messaging_service_sid) == (
+        "accepted",
+        None,
+        "0",
+        SERVICE_SID,
+    )
+    fetched = client.messages(waiting.sid).fetch()
+    assert (fetched.status, fetched.from_, fetched.num_segments) == ("accepted", None, "0")
+    assert [m.sid for m in client.messages.list(to=RECIPIENT)] == [waiting.sid]
+    assert client.messages.list(from_=DEFAULT_FROM) == []  # no sender yet
+
+    fresh.configure(status_delay=0.02)
+    sent = client.messages.create(to=RECIPIENT, messaging_service_sid=SERVICE_SID, body="y" * 200)
+    assert (sent.status, sent.from_, sent.num_segments) == ("accepted", None, "0")
+    final = final_status(client, sent.sid)
+    assert (final.status, final.from_, final.num_segments) == ("delivered", DEFAULT_FROM, "2")
+    assert [m.sid for m in client.messages.list(from_=DEFAULT_FROM)] == [sent.sid]
+
+
 def test_schedule_and_cancel(fresh: TwilioEmulator) -> None:
     client = sdk_client(fresh)
     scheduled = client.messages.create(
         to=RECIPIENT, messaging_service_sid=SERVICE_SID, body="later", send_at=_send_at(3600), schedule_type="fixed"
     )
-    assert scheduled.status == "scheduled"
-    assert client.messages(scheduled.sid).fetch().status == "scheduled"
+    assert (scheduled.status, scheduled.from_, scheduled.num_segments) == ("scheduled", None, "0")
+    fetched = client.messages(scheduled.sid).fetch()
+    assert (fetched.status, fetched.from_, fetched.num_segments) == ("scheduled", None, "0")
     canceled = client.messages(scheduled.sid).update(status="canceled")
     assert canceled.status == "canceled"
     time.sleep(0.05)
@@ -190,7 +215,8 @@ def test_whatsapp_addresses(fresh: TwilioEmulator) -> None:
     assert sent.to == f"whatsapp:{RECIPIENT}"
     assert sent.from_ == f"whatsapp:{DEFAULT_FROM}"
     via_service = client.messages.create(to=f"whatsapp:{RECIPIENT}", messaging_service_sid=SERVICE_SID, body="hi")
-    assert via_service.from_ == f"whatsapp:{DEFAULT_FROM}"
+    assert via_service.from_ is None  # the service picks its sender later
+    assert final_status(client, via_service.sid).from_ == f"whatsapp:{DEFAULT_FROM}"
     mixed = rest_error(lambda: client.messages.create(to=f"whatsapp:{RECIPIENT}", from_=DEFAULT_FROM, body="x"))
     assert mixed.code == 21910
     assert [m.sid for m in client.messages.list(to=f"whatsapp:{RECIPIENT}")] == [via_service.sid, sent.sid]
