@@ -26,8 +26,19 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [{"integration-name": "Twilio", "python-modules": ["airflow_provider_twilio.hooks.twilio"]}],
         "operators": [{"integration-name": "Twilio", "python-modules": ["airflow_provider_twilio.operators.sms"]}],
         "sensors": [{"integration-name": "Twilio", "python-modules": ["airflow_provider_twilio.sensors.sms"]}],
-        "triggers": [{"integration-name": "Twilio", "python-modules": ["airflow_provider_twilio.triggers.sms"]}],
+        "triggers": [
+            {
+                "integration-name": "Twilio",
+                "python-modules": [
+                    "airflow_provider_twilio.triggers.sms",
+                    "airflow_provider_twilio.triggers.status_events",
+                ],
+            }
+        ],
         "notifications": ["airflow_provider_twilio.notifications.sms.TwilioSmsNotifier"],
+        "plugins": [
+            {"name": "twilio_webhooks", "plugin-class": "airflow_provider_twilio.webhooks.plugin.TwilioWebhooksPlugin"}
+        ],
         "extra-links": ["airflow_provider_twilio.operators.sms.TwilioConsoleMessagesLink"],
         "connection-types": [
             {

@@ -50,6 +50,27 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "schema": {"type": ["number", "null"], "default": 30},
         "description": "Seconds to wait for each Twilio API request: more than 0, at most 3600.",
     },
+    "webhook_base_url": {
+        "label": "Webhook public base URL",
+        "schema": {"type": ["string", "null"]},
+        "description": (
+            "Airflow 3: the https://host[/prefix] Twilio calls; webhooks arrive at <this>/twilio/<conn_id>/sms "
+            "and /status. Signatures are checked for this URL."
+        ),
+    },
+    "webhook_auth_token": {
+        "label": "Webhook auth token (with an API key)",
+        "schema": {"type": ["string", "null"], "format": "password"},
+        "description": "The account's auth token, which signs webhooks. Needed only when the login is an API key.",
+    },
+    "webhook_trust_forwarded_headers": {
+        "label": "Trust X-Forwarded-Proto/Host",
+        "schema": {"type": ["string", "null"]},
+        "description": (
+            "true: without a public base URL, take the scheme and host from your reverse proxy's "
+            "X-Forwarded-Proto and X-Forwarded-Host headers."
+        ),
+    },
 }
 
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
@@ -68,5 +89,8 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "edge": "dublin",
         "base_url": "https://api.twilio.com",
         "timeout": "30",
+        "webhook_base_url": "https://airflow.example.com",
+        "webhook_auth_token": "the account's 32-character auth token",
+        "webhook_trust_forwarded_headers": "false",
     },
 }

@@ -150,22 +150,23 @@ class TwilioHook(BaseHook):
         Only the arguments Airflow 3.0/3.1's api-server accepts: it builds this form with stand-ins for
         wtforms that take label, validators, description, default and widget, and drops a hook whose
         fields pass anything else. Placeholders reach Airflow 2's form through
-        ``get_ui_field_behaviour()``.
+        ``get_ui_field_behaviour()``. A ``format: password`` field is a password input (so masked).
         """
-        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+        from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
         from flask_babel import lazy_gettext
-        from wtforms import StringField
+        from wtforms import PasswordField, StringField
         from wtforms.validators import Optional
 
         widgets = {}
         for name, spec in CONN_FIELDS.items():
             default = spec["schema"].get("default")
-            widgets[name] = StringField(
+            secret = spec["schema"].get("format") == "password"
+            widgets[name] = (PasswordField if secret else StringField)(
                 lazy_gettext(spec["label"]),
                 validators=[Optional()],
                 description=spec.get("description", ""),
                 default=None if default is None else str(default),  # a text field holds text
-                widget=BS3TextFieldWidget(),
+                widget=BS3PasswordFieldWidget() if secret else BS3TextFieldWidget(),
             )
         return widgets
 

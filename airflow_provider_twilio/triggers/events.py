@@ -8,6 +8,10 @@ shared poll (Airflow 3.3's shared streams, and the provider's per-event-loop inb
 and applies its own pattern and senders to each message. What a watcher has handled is a checkpoint of
 its cursor (the high-water mark and the SIDs read near it), saved in the asset state store before each
 event is handed to Airflow (3.3+), so a restarted triggerer goes on where the last one stopped.
+
+With ``source="webhook"`` the watcher does not poll: the provider's api-server plugin receives each
+text from Twilio, checks its signature and records the asset event itself, matching it with
+``webhook_event`` below (the same matching and payload as a polled text; see docs/webhooks.md).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ CHECKPOINT_EVERY = 30.0
 # long, doubling up to the maximum: a watcher has no task to fail, only the triggerer log to tell.
 RETRY_AFTER_ERROR = (10.0, 300.0)
 STATE_KEY_PREFIX = "twilio_inbound_sms"
+SOURCES = ("poll", "webhook")
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,10 @@ class TwilioInboundSmsEventTrigger(BaseEventTrigger):
     :param pattern: regular expression searched in each body; default: every message fires.
     :param from_: only messages from this number or these numbers; default: anyone.
     :param ignore_case: match case-insensitively.
-    :param poll_interval: seconds between reads of the inbox.
+    :param poll_interval: seconds between reads of the inbox (``source="poll"``).
     :param twilio_conn_id: the Twilio connection.
+    :param source: ``"poll"`` reads the inbox through the API; ``"webhook"`` (Airflow 3.3+) never calls
+        Twilio: texts arrive at the api-server's ``/twilio/<conn_id>/sms`` endpoint (docs/webhooks.md).
     """
 
     def __init__(
@@ -79,6 +86,7 @@ class TwilioInboundSmsEventTrigger(BaseEventTrigger):
         ignore_case: bool = False,
         poll_interval: float = DEFAULT_EVENT_POLL_INTERVAL,
         twilio_conn_id: str = "twilio_default",
+        source: str = "poll",
     ) -> None:
         from airflow_provider_twilio.exceptions import TwilioInputError
         from airflow_provider_twilio.inbound.addresses import shaped_numbers
@@ -108,7 +116,11 @@ class TwilioInboundSmsEventTrigger(BaseEventTrigger):
             self.poll_interval = -1.0
         if not self.poll_interval > 0:
             raise TwilioInputError(f"poll_interval: expected a positive number of seconds, got {poll_interval!r}")
+        if source not in SOURCES:
+            raise TwilioInputError(f"source: expected one of {', '.join(SOURCES)}, got {source!r}")
+        self.source = source
         self.twilio_conn_id = twilio_conn_id
+        self._regex: Pattern[str] | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -120,12 +132,34 @@ class TwilioInboundSmsEventTrigger(BaseEventTrigger):
                 "ignore_case": self.ignore_case,
                 "poll_interval": self.poll_interval,
                 "twilio_conn_id": self.twilio_conn_id,
+                "source": self.source,
             },
         )
+
+    # ---- webhook mode: the api-server plugin matches each received text with this -----------------
+
+    def webhook_event(self, message: InboundMessage) -> tuple[str, dict[str, Any]] | None:
+        """For a verified webhook text: this watcher's claim key and the payload it fires with, or None.
+
+        Sync (the receiver's thread). The receiver has checked the connection and the number; senders
+        and pattern are checked here exactly as for a polled text, and the payload is the same. The
+        key names this watcher and the message, so the receiver records it at most once.
+        """
+        from airflow_provider_twilio.inbound.addresses import parse_numbers
+
+        senders = frozenset(parse_numbers(self.from_, "from_")) if self.from_ else None
+        if self.pattern is not None and self._regex is None:
+            self._regex = _compile(self.pattern, self.ignore_case)
+        result = match_message(self._regex, senders, message)
+        if result is None:
+            return None
+        return f"{self._state_key()}:webhook:{message.sid}", payload(message, result)
 
     # ---- shared stream (Airflow 3.3+): one poll per connection, number and interval --------------
 
     def shared_stream_key(self) -> Hashable | None:
+        if self.source == "webhook":
+            return None  # nothing to share: run() only waits
         return ("twilio-inbound-sms", self.twilio_conn_id, self.to, self.poll_interval)
 
     @classmethod
@@ -151,7 +185,15 @@ class TwilioInboundSmsEventTrigger(BaseEventTrigger):
         """Without Airflow's shared streams (3.0-3.2, or a trigger run on its own): the same, in one task.
 
         Watchers in one triggerer still share one poll per number, through the inbox poller.
+        A webhook watcher only waits: its events are recorded by the api-server's receiver.
         """
+        if self.source == "webhook":
+            self.log.info(
+                "Texts to %s arrive by webhook at /twilio/%s/sms on the api-server; not polling",
+                self.to or "the connection's default_from",
+                self.twilio_conn_id,
+            )
+            await asyncio.Event().wait()
         stream = type(self).open_shared_stream(self.serialize()[1])
         try:
             async for event in self.filter_shared_stream(stream):
@@ -259,16 +301,20 @@ async def _match_all(
     regex: Pattern[str] | None, senders: frozenset[str] | None, messages: list[InboundMessage]
 ) -> list[dict[str, Any] | None]:
     """Each message's match result (None: no match, or a sender not listed). Bodies are untrusted: off the loop."""
+    return await asyncio.to_thread(lambda: [match_message(regex, senders, message) for message in messages])
+
+
+def match_message(
+    regex: Pattern[str] | None, senders: frozenset[str] | None, message: InboundMessage
+) -> dict[str, Any] | None:
+    """One message's match result: None for a sender not listed or a body that does not match (bounded time)."""
     from airflow_provider_twilio.inbound.matching import match_result
 
-    def match(message: InboundMessage) -> dict[str, Any] | None:
-        if senders is not None and message.from_ not in senders:
-            return None
-        if regex is None:
-            return {"match_groups": {}, "groups": []}
-        return match_result(regex, message)
-
-    return await asyncio.to_thread(lambda: [match(message) for message in messages])
+    if senders is not None and message.from_ not in senders:
+        return None
+    if regex is None:
+        return {"match_groups": {}, "groups": []}
+    return match_result(regex, message)
 
 
 async def _resolve_to(conn_id: str, to: str | None) -> str:

@@ -113,6 +113,7 @@ def test_serialize_round_trips_and_sms_module_exports_it() -> None:
         "ignore_case": True,
         "poll_interval": 3.0,
         "twilio_conn_id": "twilio_default",
+        "source": "poll",
     }
     assert restarted(trigger, None).serialize() == (classpath, kwargs)
 

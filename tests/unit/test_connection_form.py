@@ -28,6 +28,9 @@ EXPECTED_EXTRAS = [
     "edge",
     "base_url",
     "timeout",
+    "webhook_base_url",
+    "webhook_auth_token",
+    "webhook_trust_forwarded_headers",
 ]
 
 
@@ -109,13 +112,23 @@ def test_declared_form_is_complete_and_shows_real_formats() -> None:
     schema_types = {name: spec["schema"]["type"] for name, spec in twilio_connection_type()["conn-fields"].items()}
     assert schema_types.pop("timeout") == ["number", "null"]
     assert set(map(tuple, schema_types.values())) == {("string", "null")}
+    assert "/twilio/<conn_id>/sms" in form["fields"]["webhook_base_url"]["description"]
 
 
-def test_no_extra_field_holds_a_secret() -> None:
-    """The only secret is the standard password field, which every Airflow UI renders as a password input."""
-    for name, spec in twilio_connection_type()["conn-fields"].items():
-        assert spec["schema"].get("format") != "password", name
+def test_the_only_secrets_are_the_password_and_the_masked_webhook_auth_token() -> None:
+    """The standard password field, and the webhook signing token (a password input, masked by its name)."""
+    secrets = [
+        name
+        for name, spec in twilio_connection_type()["conn-fields"].items()
+        if spec["schema"].get("format") == "password"
+    ]
+    assert secrets == ["webhook_auth_token"]
     assert "password" not in twilio_connection_type()["ui-field-behaviour"]["hidden-fields"]
+    try:
+        from airflow.sdk.execution_time.secrets_masker import should_hide_value_for_key
+    except ImportError:  # Airflow 2
+        from airflow.utils.log.secrets_masker import should_hide_value_for_key
+    assert should_hide_value_for_key("webhook_auth_token")
 
 
 @pytest.mark.skipif(not LEGACY_FORM_AVAILABLE, reason="Flask-AppBuilder/wtforms are not installed with this Airflow")
@@ -173,7 +186,7 @@ def test_providers_manager_serves_the_declared_form() -> None:
     assert list(widgets) == EXPECTED_EXTRAS
     for name, info in widgets.items():
         assert info.field_name == name
-        assert not info.is_sensitive
+        assert info.is_sensitive is (name == "webhook_auth_token")
         expected = declared["fields"][name]
         if isinstance(info.field, dict):  # Airflow >= 3.2: the JSON-schema form
             assert info.field["schema"]["title"] == expected["label"]

@@ -93,7 +93,8 @@ def test_the_ui_lists_twilio_with_every_field(fab: str) -> None:
         field = extras[name]
         assert field["schema"]["title"] == spec["label"], name
         assert field["description"] == spec["description"], name
-        assert "format" not in field["schema"], name  # no extra field is a secret
+        # The one secret extra is a password input; the others are plain.
+        assert field["schema"].get("format") == spec["schema"].get("format"), name
     # A text box on the lines that build the form from wtforms stand-ins, a number from conn-fields.
     assert extras["timeout"]["value"] in (30, "30")
 
@@ -109,12 +110,14 @@ def test_legacy_widgets_build_with_the_api_servers_stand_ins(monkeypatch: pytest
 
     wtforms = types.ModuleType("wtforms")
     wtforms.StringField = HookMetaService.MockStringField  # type: ignore[attr-defined]
+    wtforms.PasswordField = HookMetaService.MockPasswordField  # type: ignore[attr-defined]
     validators = types.ModuleType("wtforms.validators")
     validators.Optional = HookMetaService.MockOptional  # type: ignore[attr-defined]
     babel = types.ModuleType("flask_babel")
     babel.lazy_gettext = str  # type: ignore[attr-defined]
     widgets = types.ModuleType("flask_appbuilder.fieldwidgets")
     widgets.BS3TextFieldWidget = HookMetaService.MockAnyWidget  # type: ignore[attr-defined]
+    widgets.BS3PasswordFieldWidget = HookMetaService.MockAnyWidget  # type: ignore[attr-defined]
     fab_package = types.ModuleType("flask_appbuilder")
     fab_package.fieldwidgets = widgets  # type: ignore[attr-defined]
     for name, module in {
@@ -130,6 +133,8 @@ def test_legacy_widgets_build_with_the_api_servers_stand_ins(monkeypatch: pytest
 
     assert list(fields) == list(CONN_FIELDS)
     for name, field in fields.items():
-        assert isinstance(field, HookMetaService.MockStringField), name
+        secret = CONN_FIELDS[name]["schema"].get("format") == "password"
+        kind = HookMetaService.MockPasswordField if secret else HookMetaService.MockStringField
+        assert isinstance(field, kind), name
         assert field.param.schema["title"] == CONN_FIELDS[name]["label"]
         assert field.param.description == CONN_FIELDS[name]["description"]

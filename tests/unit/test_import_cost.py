@@ -19,6 +19,8 @@ PUBLIC_MODULES = (
     "airflow_provider_twilio.sensors.sms",
     "airflow_provider_twilio.triggers.sms",
     "airflow_provider_twilio.notifications.sms",
+    "airflow_provider_twilio.triggers.status_events",
+    "airflow_provider_twilio.webhooks.plugin",  # every Airflow process loads plugins
 )
 HEAVY = ("twilio", "requests", "aiohttp", "phonenumbers")
 

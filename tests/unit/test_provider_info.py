@@ -68,6 +68,7 @@ def test_provider_info_names_the_provider_parts() -> None:
         "airflow_provider_twilio.operators.sms",
         "airflow_provider_twilio.sensors.sms",
         "airflow_provider_twilio.triggers.sms",
+        "airflow_provider_twilio.triggers.status_events",
     }
     assert info["notifications"] == ["airflow_provider_twilio.notifications.sms.TwilioSmsNotifier"]
     assert info["extra-links"] == ["airflow_provider_twilio.operators.sms.TwilioConsoleMessagesLink"]

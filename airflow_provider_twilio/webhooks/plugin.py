@@ -1,0 +1,54 @@
+"""The Airflow plugin that mounts the webhook receiver at ``/twilio`` on Airflow 3's api-server.
+
+Every Airflow process loads plugins (scheduler, triggerer, each task), but only the api-server mounts
+FastAPI apps: the app is built (and FastAPI imported) the first time the api-server asks for it. On
+Airflow 2 there are no FastAPI plugins; the plugin registers there with nothing to mount.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from typing import Any, overload
+
+from airflow.plugins_manager import AirflowPlugin
+
+URL_PREFIX = "/twilio"
+
+
+def _airflow_3() -> bool:
+    from airflow import __version__
+
+    return int(__version__.split(".")[0]) >= 3
+
+
+class _ReceiverApps(Sequence[dict[str, Any]]):
+    """``fastapi_apps`` whose one entry is created on first access."""
+
+    @cached_property
+    def _apps(self) -> list[dict[str, Any]]:
+        if not _airflow_3():
+            return []
+        from airflow_provider_twilio.webhooks.receiver import create_app
+
+        return [{"app": create_app(), "url_prefix": URL_PREFIX, "name": "Twilio webhooks"}]
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        return self._apps[index]
+
+    def __len__(self) -> int:
+        return len(self._apps)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self._apps)
+
+
+class TwilioWebhooksPlugin(AirflowPlugin):
+    """Receives Twilio's signed webhooks: ``POST /twilio/<conn_id>/sms`` and ``/twilio/<conn_id>/status``."""
+
+    name = "twilio_webhooks"
+    fastapi_apps = _ReceiverApps()  # type: ignore[assignment]

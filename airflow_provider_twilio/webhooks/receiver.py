@@ -1,0 +1,203 @@
+"""The FastAPI app the plugin mounts at ``/twilio`` on Airflow 3's api-server.
+
+``POST /twilio/{conn_id}/sms`` (a number's "A message comes in" webhook) and
+``POST /twilio/{conn_id}/status`` (message status callbacks). Every request must carry Twilio's
+signature for the URL Twilio called; anything else is refused before anything is recorded:
+
+- a body over ``MAX_BODY_BYTES``: 413;
+- an unknown or unusable connection, a missing or wrong signature, a body that is not a form: 403
+  (the same answer for all, so it does not tell which connections exist).
+
+An accepted request is answered with empty TwiML, so Twilio sends no reply.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from airflow_provider_twilio.webhooks.config import WebhookConfig
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+"""Twilio's largest SMS webhook (1,600 characters, 10 media URLs) is well under 32 KiB percent-encoded."""
+CONFIG_TTL = 10.0
+"""Seconds a connection's webhook settings are reused: a rotated token is in force within this."""
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+INBOUND_CLASSPATH = "airflow_provider_twilio.triggers.events.TwilioInboundSmsEventTrigger"
+STATUS_CLASSPATH = "airflow_provider_twilio.triggers.status_events.TwilioMessageStatusEventTrigger"
+
+
+class Refused(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class _Configs:
+    """Each connection's webhook settings for ``CONFIG_TTL`` seconds (None: unknown or unusable)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, WebhookConfig | None]] = {}
+
+    def get(self, conn_id: str) -> WebhookConfig | None:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(conn_id)
+        if cached is not None and now - cached[0] < CONFIG_TTL:
+            return cached[1]
+        config = _load(conn_id)
+        with self._lock:
+            if len(self._cache) > 1024:
+                self._cache.clear()
+            self._cache[conn_id] = (now, config)
+        return config
+
+
+def _load(conn_id: str) -> WebhookConfig | None:
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.models.connection import Connection
+
+    from airflow_provider_twilio.exceptions import TwilioConnectionConfigError
+
+    try:
+        conn = Connection.get_connection_from_secrets(conn_id)
+    except AirflowNotFoundException:
+        return None
+    if conn.conn_type != "twilio":
+        return None
+    try:
+        return WebhookConfig.from_connection(conn)
+    except TwilioConnectionConfigError as err:
+        log.warning("Refusing webhooks for %s: %s", conn_id, err)  # the error never holds a secret
+        return None
+
+
+configs = _Configs()
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        raise Refused(413, "body too large")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise Refused(413, "body too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _form(body: bytes) -> Any:
+    from starlette.datastructures import ImmutableMultiDict
+
+    try:
+        return ImmutableMultiDict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
+    except (UnicodeDecodeError, ValueError):
+        raise Refused(403, "body is not a UTF-8 form") from None
+
+
+def verify(request: Request, conn_id: str, body: bytes) -> tuple[WebhookConfig, Any]:
+    """The connection's settings and the form, if the request is Twilio's for the URL it called; else Refused."""
+    from airflow_provider_twilio.webhooks.signature import called_url, is_signed
+
+    config = configs.get(conn_id)
+    if config is None:
+        raise Refused(403, "unknown connection")
+    form = _form(body)
+    url = called_url(
+        config,
+        scheme=request.url.scheme,
+        host=request.headers.get("host", request.url.netloc),
+        path=_received_path(request),
+        query=request.url.query,
+        headers=request.headers,
+    )
+    if not is_signed(config, url, form, request.headers.get("x-twilio-signature")):
+        raise Refused(403, "signature missing or invalid")
+    return config, form
+
+
+def _received_path(request: Request) -> str:
+    """The path as the api-server received it (mounting at /twilio does not change it), still percent-encoded."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if raw else str(request.scope["path"])
+
+
+def _inbound_events(config: WebhookConfig, form: Any) -> int:
+    from airflow_provider_twilio.inbound.matching import InboundMessage
+    from airflow_provider_twilio.triggers.events import TwilioInboundSmsEventTrigger
+    from airflow_provider_twilio.webhooks.recording import record_events
+
+    num_media = form.get("NumMedia") or "0"
+    message = InboundMessage(
+        sid=form.get("MessageSid") or form.get("SmsMessageSid") or "",
+        from_=form.get("From") or "",
+        to=form.get("To") or "",
+        body=form.get("Body") or "",
+        date_sent=datetime.now(timezone.utc),
+        num_media=int(num_media) if num_media.isdigit() else 0,
+    )
+    if not message.sid:
+        return 0
+
+    def event_for(kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        if kwargs.get("source") != "webhook" or kwargs.get("twilio_conn_id") != config.conn_id:
+            return None
+        if (kwargs.get("to") or config.default_to) != message.to:
+            return None
+        return TwilioInboundSmsEventTrigger(**kwargs).webhook_event(message)
+
+    return record_events(INBOUND_CLASSPATH, event_for)
+
+
+def _status_events(config: WebhookConfig, form: Any) -> int:
+    from airflow_provider_twilio.triggers.status_events import TwilioMessageStatusEventTrigger
+    from airflow_provider_twilio.webhooks.recording import record_events
+
+    def event_for(kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        if kwargs.get("twilio_conn_id") != config.conn_id:
+            return None
+        return TwilioMessageStatusEventTrigger(**kwargs).webhook_event(form)
+
+    return record_events(STATUS_CLASSPATH, event_for)
+
+
+def create_app() -> FastAPI:
+    from starlette.concurrency import run_in_threadpool
+
+    app = FastAPI(title="Twilio webhooks", docs_url=None, redoc_url=None, openapi_url=None)
+
+    async def receive(request: Request, conn_id: str, record: Any, kind: str) -> Response:
+        try:
+            body = await _read_body(request)
+            config, form = await run_in_threadpool(verify, request, conn_id, body)
+        except Refused as refused:
+            log.info("Refused a %s webhook for %s (%d): %s", kind, conn_id, refused.status, refused.reason)
+            return Response(status_code=refused.status)
+        recorded = await run_in_threadpool(record, config, form)
+        sid = form.get("MessageSid")
+        log.info("Accepted a %s webhook for %s (%s): %d new asset event(s)", kind, conn_id, sid, recorded)
+        return Response(content=EMPTY_TWIML, media_type="text/xml")
+
+    @app.post("/{conn_id}/sms")
+    async def inbound_sms(request: Request, conn_id: str) -> Response:
+        return await receive(request, conn_id, _inbound_events, "sms")
+
+    @app.post("/{conn_id}/status")
+    async def status_callback(request: Request, conn_id: str) -> Response:
+        return await receive(request, conn_id, _status_events, "status")
+
+    return app

@@ -1,0 +1,301 @@
+"""Signed Twilio webhooks into a real ``airflow api-server`` with the plugin, a scheduler and a dag-processor.
+
+The emulator plays Twilio: it posts each inbound text to the number's SmsUrl (twice: the duplicate
+switch is on) and each status change to the message's StatusCallback, signed with the account's
+auth token. The test reads what Airflow recorded straight from the SQLite metadata DB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+import pytest
+
+from airflow_provider_twilio.emulator import TwilioEmulator
+from tests.e2e.conftest import airflow_major, free_port
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        airflow_major() < 3,
+        reason="webhooks are received by Airflow 3's api-server; Airflow 2.11 has no FastAPI plugins",
+    ),
+]
+
+DAGS = Path(__file__).resolve().parent / "webhook_dags"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SENDER = "+15551230001"
+NUMBER = "+15005550006"
+TIMEOUT = 150.0
+T = TypeVar("T")
+
+
+@dataclass
+class Airflow:
+    base_url: str
+    db: Path
+    logs: list[Path]
+
+    def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(self.db, timeout=30) as conn:
+            return conn.execute(sql, args).fetchall()
+
+    def asset_events(self, asset: str) -> list[dict[str, Any]]:
+        rows = self.query(
+            "SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE a.name = ? ORDER BY e.id", asset
+        )
+        return [json.loads(extra) for (extra,) in rows]
+
+    def dag_runs(self, dag_id: str) -> int:
+        return int(self.query("SELECT COUNT(*) FROM dag_run WHERE dag_id = ?", dag_id)[0][0])
+
+    def report(self) -> str:
+        parts = []
+        for log in self.logs:
+            lines = log.read_text(errors="replace").splitlines()[-25:] if log.exists() else ["(no log)"]
+            parts.append(f"--- {log.name}\n" + "\n".join(lines))
+        return "\n".join(parts)
+
+
+@contextmanager
+def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "airflow", *args],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield proc
+    finally:
+        for sig, grace in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 5.0)):
+            if proc.poll() is not None:
+                break
+            try:
+                os.killpg(proc.pid, sig)
+                proc.wait(timeout=grace)
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        with suppress(ProcessLookupError):  # workers left behind by a parent that exited first
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def wait_for(probe: Callable[[], T], what: str, airflow: Airflow) -> T:
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        value = probe()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"no {what} within {TIMEOUT:.0f} s:\n{airflow.report()}"
+        time.sleep(0.5)
+
+
+def post(url: str, form: dict[str, str], signature: str | None = None, body: bytes | None = None) -> int:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if signature is not None:
+        headers["X-Twilio-Signature"] = signature
+    request = urllib.request.Request(url, data=body or urlencode(form).encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as err:
+        return int(err.code)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[TwilioEmulator]:
+    with TwilioEmulator() as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def airflow(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, emulator: TwilioEmulator
+) -> Iterator[Airflow]:
+    from cryptography.fernet import Fernet
+
+    airflow_db: Path = request.getfixturevalue("airflow_db")
+    home = tmp_path_factory.mktemp("airflow-webhooks-home")
+    shutil.copyfile(airflow_db, home / "airflow.db")
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    extras = {"base_url": emulator.base_url, "default_from": NUMBER, "webhook_base_url": base_url}
+    connection = {
+        "conn_type": "twilio",
+        "login": emulator.account_sid,
+        "password": emulator.auth_token,
+        "extra": extras,
+    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW_CONN_", "AIRFLOW__"))}
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__PARALLELISM": "2",
+            "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "2",
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "2",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+            "AIRFLOW__CORE__AUTH_MANAGER": (
+                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+            ),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW_CONN_TWILIO_DEFAULT": json.dumps(connection),
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": str(REPO_ROOT),
+        }
+    )
+    logs = [home / "api-server.log", home / "scheduler.log", home / "dag-processor.log"]
+    found = Airflow(base_url=base_url, db=home / "airflow.db", logs=logs)
+    with ExitStack() as stack:
+        stack.enter_context(process(["api-server", "-H", "127.0.0.1", "-p", str(port), "-w", "1"], env, logs[0]))
+        stack.enter_context(process(["scheduler", "--skip-serve-logs"], env, logs[1]))
+        stack.enter_context(process(["dag-processor"], env, logs[2]))
+
+        def up() -> bool:
+            try:
+                with urllib.request.urlopen(f"{base_url}/api/v2/version", timeout=5) as response:
+                    return response.status == 200
+            except (urllib.error.URLError, OSError):
+                return False
+
+        wait_for(up, "api-server", found)
+
+        def watchers() -> bool:
+            try:
+                rows = found.query("SELECT COUNT(*) FROM trigger WHERE classpath LIKE 'airflow_provider_twilio.%'")
+            except sqlite3.OperationalError:
+                return False
+            return rows[0][0] >= 2
+
+        wait_for(watchers, "watcher triggers from the dag-processor", found)
+        yield found
+
+
+def test_a_text_delivered_twice_becomes_one_asset_event_and_one_dag_run(
+    airflow: Airflow, emulator: TwilioEmulator
+) -> None:
+    from tests.integration.emulator_support import sdk_client
+
+    client = sdk_client(emulator)
+    (number,) = client.incoming_phone_numbers.list(phone_number=NUMBER)
+    client.incoming_phone_numbers(number.sid).update(sms_url=f"{airflow.base_url}/twilio/twilio_default/sms")
+    emulator.configure(duplicate_webhooks=True)
+
+    ignored = emulator.inject_inbound(from_=SENDER, to=NUMBER, body="hello there")
+    text = emulator.inject_inbound(from_=SENDER, to=NUMBER, body="DEPLOY 1.2.3")
+    for sid in (ignored["sid"], text["sid"]):
+        wait_for(
+            lambda sid=sid: [d for d in emulator.webhook_log() if d["sid"] == sid and d["status"] is not None],
+            f"two deliveries of {sid}",
+            airflow,
+        )
+        wait_for(lambda sid=sid: len([d for d in emulator.webhook_log() if d["sid"] == sid]) == 2, "retry", airflow)
+        statuses = [d["status"] for d in emulator.webhook_log() if d["sid"] == sid]
+        assert statuses == [200, 200], f"{statuses}\n{airflow.report()}"
+
+    (event,) = airflow.asset_events("twilio_deploy_texts")
+    assert event["from_trigger"] is True
+    payload = event["payload"]
+    assert (payload["sid"], payload["from"], payload["to"], payload["body"]) == (
+        text["sid"],
+        SENDER,
+        NUMBER,
+        "DEPLOY 1.2.3",
+    )
+    assert payload["match_groups"] == {"version": "1.2.3"} and payload["groups"] == ["1.2.3"]
+    assert payload["num_media"] == 0
+    wait_for(lambda: airflow.dag_runs("webhook_deploy"), "a DAG run of webhook_deploy", airflow)
+    time.sleep(3)  # a second run would come from a second event, which there is not; give it the chance
+    assert airflow.dag_runs("webhook_deploy") == 1
+    assert len(airflow.asset_events("twilio_deploy_texts")) == 1
+    # No Twilio API request was made by the watcher: the emulator only saw this test's own.
+    assert not [r for r in emulator.request_log() if r["method"] == "GET" and r["path"].endswith("/Messages.json")]
+
+
+def test_unsigned_forged_and_misaddressed_webhooks_get_403_and_record_nothing(
+    airflow: Airflow, emulator: TwilioEmulator
+) -> None:
+    from twilio.request_validator import RequestValidator
+
+    url = f"{airflow.base_url}/twilio/twilio_default/sms"
+    events_before = len(airflow.asset_events("twilio_deploy_texts"))
+    claims_before = airflow.query("SELECT COUNT(*) FROM asset_state_store")[0][0]
+
+    def form(n: int) -> dict[str, str]:
+        sid = f"SM{n:032x}"
+        return {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "AccountSid": emulator.account_sid,
+            "From": SENDER,
+            "To": NUMBER,
+            "Body": "DEPLOY 6.6.6",
+            "NumMedia": "0",
+        }
+
+    signer = RequestValidator(emulator.auth_token)
+    assert post(url, form(1)) == 403  # unsigned
+    assert post(url, form(2), RequestValidator("f" * 32).compute_signature(url, form(2))) == 403  # forged
+    other = "http://attacker.example.com/twilio/twilio_default/sms"
+    assert post(url, form(3), signer.compute_signature(other, form(3))) == 403  # signed for another URL
+    signed = signer.compute_signature(url, form(4))
+    tampered = {**form(4), "Body": "DEPLOY 7.7.7"}
+    assert post(url, tampered, signed) == 403  # a signed request with another body
+    unknown = f"{airflow.base_url}/twilio/no_such_connection/sms"
+    assert post(unknown, form(5), signer.compute_signature(unknown, form(5))) == 403
+    big = urlencode({**form(6), "Body": "x" * 70_000}).encode()
+    assert post(url, {}, signer.compute_signature(url, form(6)), body=big) == 413
+
+    assert len(airflow.asset_events("twilio_deploy_texts")) == events_before
+    assert airflow.query("SELECT COUNT(*) FROM asset_state_store")[0][0] == claims_before
+    # The correctly signed request is accepted: the refusals above were the signature's doing.
+    assert post(url, form(7), signer.compute_signature(url, form(7))) == 200
+    assert len(airflow.asset_events("twilio_deploy_texts")) == events_before + 1
+
+
+def test_an_undelivered_message_starts_the_failure_dag(airflow: Airflow, emulator: TwilioEmulator) -> None:
+    from tests.integration.emulator_support import sdk_client
+
+    emulator.configure(duplicate_webhooks=True, status_delay=0.05)
+    callback = f"{airflow.base_url}/twilio/twilio_default/status"
+    delivered = sdk_client(emulator).messages.create(to=SENDER, from_=NUMBER, body="fine", status_callback=callback)
+    failed = sdk_client(emulator).messages.create(
+        to="+15005550010", from_=NUMBER, body="lost", status_callback=callback
+    )
+    for sid, final in ((delivered.sid, "delivered"), (failed.sid, "undelivered")):
+        wait_for(
+            lambda sid=sid: len([d for d in emulator.webhook_log() if d["sid"] == sid and d["status"] == 200]) == 6,
+            f"the {final} callbacks of {sid}, each twice",
+            airflow,
+        )
+    (event,) = airflow.asset_events("twilio_delivery_failures")
+    payload = event["payload"]
+    assert (payload["sid"], payload["status"], payload["error_code"]) == (failed.sid, "undelivered", 30003)
+    assert (payload["to"], payload["from"]) == ("+15005550010", NUMBER)
+    wait_for(lambda: airflow.dag_runs("webhook_delivery_failure"), "a DAG run of webhook_delivery_failure", airflow)
+    assert airflow.dag_runs("webhook_delivery_failure") == 1

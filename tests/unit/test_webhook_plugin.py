@@ -1,0 +1,35 @@
+"""The webhook plugin registers on both Airflow lines; only Airflow 3 gets an app to mount."""
+
+from __future__ import annotations
+
+from airflow_provider_twilio import get_provider_info
+
+
+def airflow_major() -> int:
+    from airflow import __version__
+
+    return int(__version__.split(".")[0])
+
+
+def test_the_provider_info_declares_the_plugin_and_it_loads() -> None:
+    import importlib
+
+    from airflow.plugins_manager import AirflowPlugin
+
+    (declared,) = get_provider_info()["plugins"]
+    module, _, name = declared["plugin-class"].rpartition(".")
+    plugin = getattr(importlib.import_module(module), name)
+    assert issubclass(plugin, AirflowPlugin) and plugin.name == declared["name"] == "twilio_webhooks"
+
+
+def test_fastapi_app_only_on_airflow_3() -> None:
+    from airflow_provider_twilio.webhooks.plugin import TwilioWebhooksPlugin
+
+    apps = list(TwilioWebhooksPlugin.fastapi_apps)
+    if airflow_major() < 3:
+        assert apps == []
+        return
+    (app,) = apps
+    assert app["url_prefix"] == "/twilio"
+    paths = {(route.path, tuple(sorted(route.methods))) for route in app["app"].routes if hasattr(route, "methods")}
+    assert {("/{conn_id}/sms", ("POST",)), ("/{conn_id}/status", ("POST",))} <= paths
