@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from airflow_provider_twilio.exceptions import TwilioApiError, TwilioProviderError
+from airflow_provider_twilio.exceptions import TwilioProviderError
 from airflow_provider_twilio.sending.batch import BatchOptions, BatchSender
-from airflow_provider_twilio.sending.pacing import RetryPolicy, read_with_retries
+from airflow_provider_twilio.sending.pacing import read_log_or_refuse
 from airflow_provider_twilio.sending.reconcile import find_already_sent
 from airflow_provider_twilio.sending.results import from_message, is_failure
 from airflow_provider_twilio.sending.validation import ValidatedBatch
@@ -55,8 +55,11 @@ def send_batch(
     recipients = list(batch.recipients)
     already: dict[str, Any] = {}
     if dedupe_since is not None:
-        already = _read_log_with_retries(
-            lambda: find_already_sent(messages, recipients, batch.request, dedupe_since), options.retry, sleep
+        already = read_log_or_refuse(
+            lambda: find_already_sent(messages, recipients, batch.request, dedupe_since),
+            options.retry,
+            sleep,
+            "Could not read the message log to skip recipients an earlier try already texted, so nothing was sent",
         )
         if already:
             log.info(
@@ -70,19 +73,3 @@ def send_batch(
     if sender.auth_failure is not None:
         log.error("Twilio refused the credentials; stopped the batch: %s", sender.auth_failure.message)
     return SendOutcome(results=results, reconciled=len(already), auth_failure=sender.auth_failure)
-
-
-def _read_log_with_retries(
-    read: Callable[[], dict[str, Any]], policy: RetryPolicy, sleep: Callable[[float], None]
-) -> dict[str, Any]:
-    """Read the message log, retrying transient failures; give up loudly rather than send blindly."""
-    try:
-        return read_with_retries(read, policy, sleep)
-    except TwilioProviderError as error:
-        raise TwilioApiError(
-            "Could not read the message log to skip recipients an earlier try already texted, so "
-            f"nothing was sent: {error.message}",
-            error_type=error.error_type,
-            code=error.code,
-            http_status=error.http_status,
-        ) from error

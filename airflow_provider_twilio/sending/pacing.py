@@ -90,3 +90,23 @@ def read_with_retries(read: Callable[[], T], policy: RetryPolicy, sleep: Callabl
                 raise error from exc
             sleep(policy.delay(attempt))
     raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
+
+
+def read_log_or_refuse(
+    read: Callable[[], T], policy: RetryPolicy, sleep: Callable[[float], None], consequence: str
+) -> T:
+    """Read a log (messages or calls) with retries; if it cannot be read, refuse to act blindly.
+
+    ``consequence`` says what was therefore not done; it heads the ``TwilioApiError`` raised.
+    """
+    from airflow_provider_twilio.exceptions import TwilioApiError, TwilioProviderError
+
+    try:
+        return read_with_retries(read, policy, sleep)
+    except TwilioProviderError as error:
+        raise TwilioApiError(
+            f"{consequence}: {error.message}",
+            error_type=error.error_type,
+            code=error.code,
+            http_status=error.http_status,
+        ) from error

@@ -169,7 +169,7 @@ def validate_batch(
         raise TwilioInputError(f"body: {len(body)} characters is over Twilio's limit of {MAX_BODY_CHARS}")
     segments = count_segments(body) if body else None
     if max_segments is not None:
-        limit = _int_in_range(max_segments, "max_segments", 1, 100)
+        limit = int_in_range(max_segments, "max_segments", 1, 100)
         if segments and segments.segments > limit:
             raise TwilioInputError(
                 f"body: needs {segments.segments} {segments.encoding} segments ({segments.units} units), "
@@ -183,11 +183,9 @@ def validate_batch(
         _check_sendable(variables, "content_variables")
     callback = _optional_text(status_callback, "status_callback")
     if callback:
-        _check_url(callback, "status_callback")
+        check_url(callback, "status_callback")
     validity = (
-        _int_in_range(validity_period, "validity_period", *VALIDITY_RANGE)
-        if validity_period not in (None, "")
-        else None
+        int_in_range(validity_period, "validity_period", *VALIDITY_RANGE) if validity_period not in (None, "") else None
     )
     schedule = _send_at(send_at, messaging_service_sid, now) if send_at not in (None, "") else None
     request = MessageRequest(
@@ -313,11 +311,11 @@ def _media_urls(value: str | Sequence[str] | None) -> list[str]:
         if not isinstance(url, str):
             raise TwilioInputError(f"{param}: expected a URL string, got {type(url).__name__} {shown(url)}")
         _check_sendable(url, param)
-        _check_url(url, param)
+        check_url(url, param)
     return [url.strip() for url in urls]
 
 
-def _check_url(url: str, param: str) -> None:
+def check_url(url: str, param: str) -> None:
     try:
         parts = urlsplit(url.strip())
         host = parts.hostname
@@ -366,7 +364,7 @@ def _content_variables(value: Any, content_sid: str | None) -> str | None:
         raise TwilioInputError(f"content_variables: values must be JSON-serialisable ({err})") from None
 
 
-def _int_in_range(value: Any, param: str, low: int, high: int) -> int:
+def int_in_range(value: Any, param: str, low: int, high: int) -> int:
     try:
         number = int(value)
         if isinstance(value, bool) or (isinstance(value, float) and value != number):

@@ -1,0 +1,157 @@
+"""Placing calls and following them to their end: one number at a time until acknowledged, or all at once.
+
+Acknowledged means answered by a human (Twilio's answering machine detection says ``human``); a
+machine, a busy line, no answer or a failure moves the chain on. Each call is placed at most once:
+a create that fails ambiguously (timeout, dropped connection, 5xx) is looked up in the Calls log,
+never sent again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from airflow_provider_twilio.exceptions import (
+    AUTH_ERROR_TYPES,
+    ErrorType,
+    TwilioCallFailedError,
+    TwilioProviderError,
+    classify_exception,
+)
+from airflow_provider_twilio.sending.matching import CLOCK_SKEW, created_before
+from airflow_provider_twilio.sending.pacing import RetryPolicy, read_with_retries
+from airflow_provider_twilio.tracking.calls import CallTracker, call_state
+from airflow_provider_twilio.voice.reconcile import newest_call
+from airflow_provider_twilio.voice.request import CallRequest
+
+RESULT_KEYS = ("to", "sid", "status", "answered_by", "duration", "acknowledged", "error_code", "error_type")
+
+
+def result_of(state: dict[str, Any]) -> dict[str, Any]:
+    """The XCom dict for one call."""
+    return {
+        "to": state["to"],
+        "sid": state["sid"],
+        "status": state["status"],
+        "answered_by": state["answered_by"],
+        "duration": state["duration"],
+        "acknowledged": state["answered_by"] == "human",
+        "error_code": state["error_code"],
+        "error_type": state["error_type"],
+    }
+
+
+def not_placed(to: str, error: TwilioProviderError) -> dict[str, Any]:
+    return {
+        "to": to,
+        "sid": None,
+        "status": "failed",
+        "answered_by": None,
+        "duration": None,
+        "acknowledged": False,
+        "error_code": error.code,
+        "error_type": error.error_type.value,
+    }
+
+
+def unacknowledged_error(results: list[dict[str, Any]]) -> TwilioCallFailedError:
+    """Names who was called and what happened on each call."""
+    lines = [
+        f"{r['to']}: {r['status']}"
+        + (f", answered by {r['answered_by']}" if r["answered_by"] else "")
+        + (f", error {r['error_code']} ({r['error_type']})" if r["error_code"] else "")
+        + (f" [{r['sid']}]" if r["sid"] else " [not placed]")
+        for r in results
+    ]
+    return TwilioCallFailedError(
+        f"Nobody acknowledged: {len(results)} call(s), none answered by a human:\n" + "\n".join(lines),
+        failures={r["sid"] or r["to"]: r for r in results},
+        error_type=ErrorType.UNKNOWN_ERROR,
+    )
+
+
+class Escalation:
+    """Runs one escalation with a sync SDK client."""
+
+    def __init__(
+        self,
+        client: Any,
+        request: CallRequest,
+        *,
+        poll_interval: float,
+        log: logging.Logger | Any,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.calls = client.api.v2010.account.calls
+        self.request = request
+        self.poll_interval = poll_interval
+        self.log = log
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+
+    def until_acknowledged(self, placed: dict[str, Any]) -> list[dict[str, Any]]:
+        """Call the numbers in order (reusing calls in ``placed``) until one is answered by a human."""
+        results = []
+        for to in self.request.to:
+            result = self._follow({to: placed.get(to) or self._place(to)})[0]
+            results.append(result)
+            self.log.info("Call to %s: %s (answered by %s)", to, result["status"], result["answered_by"])
+            if result["acknowledged"]:
+                break
+        return results
+
+    def all_at_once(self, placed: dict[str, Any]) -> list[dict[str, Any]]:
+        """Call every number (reusing calls in ``placed``) and follow all calls until they end."""
+        return self._follow({to: placed.get(to) or self._place(to) for to in self.request.to})
+
+    def _place(self, to: str) -> Any:
+        """The created call, or a ``TwilioProviderError`` for a number that could not be called."""
+        started = datetime.now(timezone.utc)
+        for throttled in range(self.retry.throttle_retries + 1):
+            try:
+                return self.calls.create(**self.request.create_kwargs(to))
+            except Exception as exc:
+                error = classify_exception(exc)
+            if error.error_type is not ErrorType.RATE_LIMITED:
+                break
+            self.sleep(self.retry.delay(throttled))  # 429: never processed, safe to repeat
+        if error.error_type in AUTH_ERROR_TYPES:
+            raise error
+        if error.error_type is not ErrorType.TWILIO_CONNECTION_ERROR:
+            self.log.warning("Could not call %s: %s", to, error.message)
+            return error
+        self.log.warning("Calling %s failed ambiguously (%s); looking for the call in the Calls log", to, error.message)
+        floor = started - timedelta(seconds=1) - CLOCK_SKEW
+        try:
+            found = read_with_retries(
+                lambda: newest_call(self.calls, to, self.request.from_, lambda call: created_before(call, floor)),
+                self.retry,
+                self.sleep,
+            )
+        except TwilioProviderError as lookup_error:
+            self.log.warning("The Calls log could not be read: %s; not calling %s again", lookup_error.message, to)
+            return error
+        return found if found is not None else error
+
+    def _follow(self, calls: dict[str, Any]) -> list[dict[str, Any]]:
+        """Wait until every placed call ends; one Calls list request per interval however many there are."""
+        placed = {to: call for to, call in calls.items() if not isinstance(call, TwilioProviderError)}
+        tracker = CallTracker(
+            [call.sid for call in placed.values()], states={call.sid: call_state(call) for call in placed.values()}
+        )
+        while not tracker.done:
+            self.sleep(self.poll_interval)
+            try:
+                tracker.refresh(self.client)
+            except TwilioProviderError as err:
+                if err.error_type in AUTH_ERROR_TYPES:
+                    raise
+                self.log.warning("Reading call status failed; trying again: %s", err.message)
+        return [
+            result_of(tracker.states[call.sid]) if to in placed else not_placed(to, call) for to, call in calls.items()
+        ]
