@@ -288,3 +288,58 @@ def test_watchers_on_one_number_share_one_poll_through_airflows_shared_stream(
     assert all(not run.payloads for name, run in runs.items() if name not in ("w3", "w17"))
     # 20 watchers at a 0.2 s interval: one poll loop, so about 5 list requests a second, not 100.
     assert per_second <= 7, per_second
+
+
+def test_the_checkpoint_covering_a_text_is_saved_before_its_event_leaves(twilio_emulator: TwilioEmulator) -> None:
+    """The order the never-twice guarantee rests on: a triggerer killed right after an event left the
+    trigger restarts past that text."""
+    from airflow_provider_twilio.inbound.polling import InboxCursor
+
+    emu = twilio_emulator
+    store = DictStateStore()
+    seen_at_event: list[tuple[str, list[str]]] = []
+
+    async def scenario() -> None:
+        trigger = watcher(store, pattern=RUN)
+        events = trigger.run()
+        task = asyncio.ensure_future(_record(events))
+        await settle(emu, 1)
+        for body in ("RUN a", "RUN b"):
+            emu.inject_inbound(from_=ANN, to=US, body=body)
+        await until(lambda: len(seen_at_event) == 2, "two events")
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    async def _record(events: AsyncIterator[Any]) -> None:
+        async for event in events:
+            [saved] = store.values.values()
+            # What a restarted triggerer would read now: nothing it would fire again.
+            restarted_cursor = InboxCursor.resume(US, saved)
+            seen_at_event.append((event.payload["sid"], list(saved["seen"])))
+            message = event.payload
+            assert restarted_cursor.lower_bound.isoformat() <= message["date_sent"]
+            assert message["sid"] in saved["seen"]
+
+    asyncio.run(scenario())
+    assert [sid in seen for sid, seen in seen_at_event] == [True, True]
+
+
+def test_throttled_and_failing_polls_neither_lose_nor_repeat_a_text(twilio_emulator: TwilioEmulator) -> None:
+    emu = twilio_emulator
+    bodies = [f"RUN job-{i}" for i in range(8)]
+
+    async def scenario() -> Collector:
+        run = Collector(watcher(DictStateStore(), pattern=RUN))
+        await settle(emu, 1)
+        emu.configure(throttle=0.5, seed=3)  # half the list requests answer 429
+        for body in bodies:
+            emu.inject_inbound(from_=ANN, to=US, body=body)
+        await until(lambda: len(run.payloads) == len(bodies), "every text despite the 429s", timeout=30)
+        await settle(emu, 4)
+        emu.configure(throttle=0.0)
+        await run.stop()
+        return run
+
+    run = asyncio.run(scenario())
+    assert run.bodies() == bodies
+    assert sum(1 for r in emu.request_log() if r["status"] == 429) >= 3
