@@ -24,18 +24,32 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": [{"integration-name": "Twilio", "python-modules": ["airflow_provider_twilio.hooks.twilio"]}],
-        "operators": [{"integration-name": "Twilio", "python-modules": ["airflow_provider_twilio.operators.sms"]}],
-        "sensors": [{"integration-name": "Twilio", "python-modules": ["airflow_provider_twilio.sensors.sms"]}],
+        "operators": [
+            {
+                "integration-name": "Twilio",
+                "python-modules": ["airflow_provider_twilio.operators.sms", "airflow_provider_twilio.operators.voice"],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": "Twilio",
+                "python-modules": ["airflow_provider_twilio.sensors.sms", "airflow_provider_twilio.sensors.voice"],
+            }
+        ],
         "triggers": [
             {
                 "integration-name": "Twilio",
                 "python-modules": [
                     "airflow_provider_twilio.triggers.sms",
                     "airflow_provider_twilio.triggers.status_events",
+                    "airflow_provider_twilio.triggers.voice",
                 ],
             }
         ],
-        "notifications": ["airflow_provider_twilio.notifications.sms.TwilioSmsNotifier"],
+        "notifications": [
+            "airflow_provider_twilio.notifications.sms.TwilioSmsNotifier",
+            "airflow_provider_twilio.notifications.voice.TwilioCallNotifier",
+        ],
         "plugins": [
             {"name": "twilio_webhooks", "plugin-class": "airflow_provider_twilio.webhooks.plugin.TwilioWebhooksPlugin"}
         ],

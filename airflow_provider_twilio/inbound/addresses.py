@@ -16,6 +16,7 @@ from airflow_provider_twilio.exceptions import TwilioInputError, TwilioMissingIn
 
 _SPLIT = re.compile(r"[,;\s]+")
 _SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
+_CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 
 
 def _parse_structured(text: str) -> Any:
@@ -98,14 +99,21 @@ def parse_numbers(value: Any, parameter: str) -> list[str]:
 
 def parse_message_sids(value: Any, parameter: str = "message_sids") -> list[str]:
     """SIDs from one SID, a list, or the send operator's results (their ``sid``); checked, unique."""
+    return _parse_sids(value, parameter, _SID, "message SID", "'SM' or 'MM'")
+
+
+def parse_call_sids(value: Any, parameter: str = "call_sids") -> list[str]:
+    """Call SIDs from one SID, a list, or the call operator's results (calls never placed have none)."""
+    return _parse_sids(value, parameter, _CALL_SID, "call SID", "'CA'")
+
+
+def _parse_sids(value: Any, parameter: str, pattern: re.Pattern[str], what: str, prefix: str) -> list[str]:
     sids = _unique(item.strip() for item in _flatten(value, "sid"))
     if not sids:
-        raise TwilioMissingInputError(f"{parameter}: no message SID given (got {value!r})")
+        raise TwilioMissingInputError(f"{parameter}: no {what} given (got {value!r})")
     for sid in sids:
-        if not _SID.match(sid):
-            raise TwilioInputError(
-                f"{parameter}: {sid!r} is not a message SID; expected 'SM' or 'MM' followed by 32 hex digits"
-            )
+        if not pattern.match(sid):
+            raise TwilioInputError(f"{parameter}: {sid!r} is not a {what}; expected {prefix} followed by 32 hex digits")
     return sids
 
 

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.notifier import BaseNotifier
+from airflow_provider_twilio.notifications.base import TwilioNotifierBase
 
 if TYPE_CHECKING:
     from airflow_provider_twilio.sending.core import SendOutcome
 
 
-def _base_takes_context() -> bool:
-    return "context" in inspect.signature(BaseNotifier.__init__).parameters
-
-
-class TwilioSmsNotifier(BaseNotifier):
+class TwilioSmsNotifier(TwilioNotifierBase):
     """Send ``body`` to ``to`` when a callback fires, e.g. ``on_failure_callback=TwilioSmsNotifier(...)``.
 
     ``to`` takes the same forms as the operator's. Fields are templated with the callback's context.
@@ -45,35 +39,7 @@ class TwilioSmsNotifier(BaseNotifier):
         self.messaging_service_sid = messaging_service_sid
         self.twilio_conn_id = twilio_conn_id
         self.max_concurrency = checked_max_concurrency(max_concurrency)
-        # Airflow >= 3.1 passes the callback context to __init__; the 2.x base class takes no arguments.
-        context = kwargs.pop("context", None)
-        if kwargs:
-            raise TypeError(f"TwilioSmsNotifier got unexpected arguments: {', '.join(sorted(kwargs))}")
-        if _base_takes_context():
-            super().__init__(context=context)
-        else:
-            super().__init__()
-            self.context = cast(Any, context or {})
-
-    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
-        from airflow_provider_twilio.sending.airflow_context import rendering_template_errors
-
-        # Rendering writes the results over the templates. One instance often serves many callbacks in
-        # one process (default_args, dag.test()), so each render starts again from the templates.
-        templates = self.__dict__.setdefault("_templates", {name: getattr(self, name) for name in self.template_fields})
-        for name, template in templates.items():
-            setattr(self, name, template)
-        rendering_template_errors(
-            lambda: super(TwilioSmsNotifier, self).render_template_fields(context, jinja_env),
-            type(self).__name__,
-        )
-
-    def notify(self, context: Any) -> None:
-        self.send()
-
-    async def async_notify(self, context: Any) -> None:
-        # The sending core is synchronous and thread-pooled; keep the event loop free while it runs.
-        await asyncio.to_thread(self.send)
+        super().__init__(**kwargs)
 
     def send(self) -> SendOutcome:
         """Send with the already-rendered fields; the sending core is the operator's."""

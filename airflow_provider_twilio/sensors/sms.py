@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from airflow_provider_twilio.inbound.echoes import Reply
     from airflow_provider_twilio.inbound.polling import InboxCursor
     from airflow_provider_twilio.inbound.waiting import ReplyWait
-    from airflow_provider_twilio.tracking.messages import DeliveryTracker
+    from airflow_provider_twilio.tracking.core import StatusTracker
 
 MATCH_GROUPS_XCOM_KEY = "match_groups"
 
@@ -341,31 +341,38 @@ class TwilioMessageStatusSensor(BaseSensorOperator):
         self.failure_statuses = tuple(failure_statuses)
         self.twilio_conn_id = twilio_conn_id
         self.deferrable = _default_deferrable() if deferrable is None else deferrable
-        self._tracker: DeliveryTracker | None = None
+        self._tracker: StatusTracker | None = None
         self._twilio_hook: TwilioHook | None = None
 
-    def _prepare(self) -> DeliveryTracker:
+    def _prepare(self) -> StatusTracker:
         from airflow_provider_twilio.inbound.addresses import parse_message_sids
-        from airflow_provider_twilio.tracking.messages import DeliveryTracker
 
         sids = parse_message_sids(self.message_sids, "message_sids")
-        return DeliveryTracker(sids, self.success_statuses, self.failure_statuses)
+        return self._new_tracker(sids)
+
+    def _new_tracker(self, sids: list[str], states: dict[str, dict[str, Any]] | None = None) -> StatusTracker:
+        from airflow_provider_twilio.tracking.messages import DeliveryTracker
+
+        return DeliveryTracker(sids, self.success_statuses, self.failure_statuses, states)
+
+    def _trigger(self, tracker: StatusTracker) -> Any:
+        from airflow_provider_twilio.triggers.sms import TwilioMessageStatusTrigger
+
+        return TwilioMessageStatusTrigger(
+            message_sids=tracker.sids,
+            success_statuses=list(self.success_statuses),
+            failure_statuses=list(self.failure_statuses),
+            twilio_conn_id=self.twilio_conn_id,
+            poll_interval=float(self.poke_interval),
+        )
 
     def execute(self, context: Any) -> Any:
         self._tracker = self._prepare()
-        self.log.info("Waiting for delivery of %d message(s)", len(self._tracker.sids))
+        self.log.info("Waiting for %d %s(s) to end", len(self._tracker.sids), self._tracker.NOUN)
         if not self.deferrable:
             return super().execute(context)
-        from airflow_provider_twilio.triggers.sms import TwilioMessageStatusTrigger
-
         self.defer(
-            trigger=TwilioMessageStatusTrigger(
-                message_sids=self._tracker.sids,
-                success_statuses=list(self.success_statuses),
-                failure_statuses=list(self.failure_statuses),
-                twilio_conn_id=self.twilio_conn_id,
-                poll_interval=float(self.poke_interval),
-            ),
+            trigger=self._trigger(self._tracker),
             method_name="execute_complete",
             timeout=_deferral_timeout(self),
         )
@@ -383,12 +390,12 @@ class TwilioMessageStatusSensor(BaseSensorOperator):
         except TwilioProviderError as err:
             if not _is_transient(err):
                 raise
-            self.log.warning("Fetching message status failed; trying again next poke: %s", err.message)
+            self.log.warning("Fetching %s status failed; trying again next poke: %s", tracker.NOUN, err.message)
             return False
-        self.log.info("Delivery: %s", tracker.summary())
+        self.log.info("Status: %s", tracker.summary())
         return self._finish(tracker)
 
-    def _finish(self, tracker: DeliveryTracker) -> PokeReturnValue | bool:
+    def _finish(self, tracker: StatusTracker) -> PokeReturnValue | bool:
         if not tracker.done:
             return False
         if tracker.failures():
@@ -398,10 +405,7 @@ class TwilioMessageStatusSensor(BaseSensorOperator):
     def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, dict[str, Any]]:
         if event.get("status") != "done":
             raise _error_from_event(event)
-        from airflow_provider_twilio.tracking.messages import DeliveryTracker
-
-        sids = list(event["states"])
-        tracker = DeliveryTracker(sids, self.success_statuses, self.failure_statuses, event["states"])
+        tracker = self._new_tracker(list(event["states"]), event["states"])
         if tracker.failures():
             raise tracker.failure_error()
         return tracker.result()

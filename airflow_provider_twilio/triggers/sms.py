@@ -197,6 +197,11 @@ class TwilioMessageStatusTrigger(BaseTrigger):
         self.twilio_conn_id = twilio_conn_id
         self.poll_interval = float(poll_interval)
 
+    def _new_tracker(self) -> Any:
+        from airflow_provider_twilio.tracking.messages import DeliveryTracker
+
+        return DeliveryTracker(self.message_sids, self.success_statuses, self.failure_statuses, self.states)
+
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
@@ -216,10 +221,9 @@ class TwilioMessageStatusTrigger(BaseTrigger):
         from airflow_provider_twilio.exceptions import TwilioProviderError
         from airflow_provider_twilio.hooks.twilio import TwilioHook
         from airflow_provider_twilio.inbound.waiting import TRANSIENT_ERROR_TYPES
-        from airflow_provider_twilio.tracking.messages import DeliveryTracker
 
         try:
-            tracker = DeliveryTracker(self.message_sids, self.success_statuses, self.failure_statuses, self.states)
+            tracker = self._new_tracker()
             hook = TwilioHook(twilio_conn_id=self.twilio_conn_id)
             await sync_to_async(lambda: hook.settings)()
         except TwilioProviderError as err:
@@ -233,9 +237,9 @@ class TwilioMessageStatusTrigger(BaseTrigger):
                     if err.error_type not in TRANSIENT_ERROR_TYPES:
                         yield _error_event(err)
                         return
-                    self.log.warning("Fetching message status failed, trying again: %s", err)
+                    self.log.warning("Fetching %s status failed, trying again: %s", tracker.NOUN, err)
                 if tracker.done:
                     yield TriggerEvent({"status": "done", "states": tracker.result()})
                     return
-                self.log.info("Waiting for delivery: %s", tracker.summary())
+                self.log.info("Waiting for final statuses: %s", tracker.summary())
                 await asyncio.sleep(self.poll_interval)

@@ -20,6 +20,10 @@ PUBLIC_MODULES = (
     "airflow_provider_twilio.triggers.sms",
     "airflow_provider_twilio.notifications.sms",
     "airflow_provider_twilio.triggers.status_events",
+    "airflow_provider_twilio.operators.voice",
+    "airflow_provider_twilio.sensors.voice",
+    "airflow_provider_twilio.triggers.voice",
+    "airflow_provider_twilio.notifications.voice",
     "airflow_provider_twilio.webhooks.plugin",  # every Airflow process loads plugins
 )
 HEAVY = ("twilio", "requests", "aiohttp", "phonenumbers")

@@ -69,8 +69,14 @@ def test_provider_info_names_the_provider_parts() -> None:
         "airflow_provider_twilio.sensors.sms",
         "airflow_provider_twilio.triggers.sms",
         "airflow_provider_twilio.triggers.status_events",
+        "airflow_provider_twilio.operators.voice",
+        "airflow_provider_twilio.sensors.voice",
+        "airflow_provider_twilio.triggers.voice",
     }
-    assert info["notifications"] == ["airflow_provider_twilio.notifications.sms.TwilioSmsNotifier"]
+    assert info["notifications"] == [
+        "airflow_provider_twilio.notifications.sms.TwilioSmsNotifier",
+        "airflow_provider_twilio.notifications.voice.TwilioCallNotifier",
+    ]
     assert info["extra-links"] == ["airflow_provider_twilio.operators.sms.TwilioConsoleMessagesLink"]
     (connection_type,) = info["connection-types"]
     assert connection_type["connection-type"] == "twilio"
