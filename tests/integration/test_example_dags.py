@@ -33,6 +33,7 @@ EXAMPLE_IDS = {
     "example_twilio_sms_approval",
     "example_twilio_delivery_tracking",
     "example_twilio_failure_alert",
+    "example_twilio_escalation",
 }
 DEFAULT_FROM = "+15005550006"
 SID = re.compile(r"^SM[0-9a-f]{32}$")
@@ -270,3 +271,73 @@ def test_approval_example_rides_out_throttling(dagbag: Any, airflow_db: Path, tw
     assert len(confirmations) == 1
     throttled = [r for r in twilio_emulator.request_log() if r["status"] == 429]
     assert throttled, "the emulator should have throttled some requests"
+
+
+ON_CALL, BACKUP = "+15551230001", "+15551230002"
+
+
+def fast_escalation(dagbag: Any) -> Any:
+    """The example with its waits shortened: ACK within 3 s, calls checked every 0.2 s."""
+    dag = dagbag.get_dag("example_twilio_escalation")
+    sensor = dag.get_task("wait_for_ack")
+    sensor.poke_interval, sensor.timeout = 0.5, 3
+    dag.get_task("call_until_answered").poll_interval = 0.2
+    return dag
+
+
+@pytest.mark.parametrize(
+    ("ack", "on_call", "backup", "called", "acknowledged_by"),
+    [
+        (True, "human", "human", [], None),  # the text is acknowledged: nobody is called
+        (False, "human", "human", [ON_CALL], ON_CALL),  # the on-call engineer picks up
+        (False, "machine", "human", [ON_CALL, BACKUP], BACKUP),  # voicemail, then the backup picks up
+        (False, "no-answer", "human", [ON_CALL, BACKUP], BACKUP),
+    ],
+)
+def test_escalation_example_is_acknowledged_at_each_step(
+    dagbag: Any,
+    airflow_db: Path,
+    twilio_emulator: TwilioEmulator,
+    ack: bool,
+    on_call: str,
+    backup: str,
+    called: list[str],
+    acknowledged_by: str | None,
+) -> None:
+    twilio_emulator.configure(status_delay=0.02)
+    if ack:
+        twilio_emulator.add_auto_reply(to=ON_CALL, body="ack", delay=0.3, times=1)
+    twilio_emulator.add_call_behaviour(ON_CALL, answer=on_call, after=0.1)
+    twilio_emulator.add_call_behaviour(BACKUP, answer=backup, after=0.1)
+
+    dag_run = fast_escalation(dagbag).test()
+
+    states = task_states(dag_run)
+    assert states["text_on_call"] == "success"
+    assert states["wait_for_ack"] == ("success" if ack else "skipped")
+    assert states["call_until_answered"] == ("skipped" if ack else "success")
+    assert [call["to"] for call in reversed(twilio_emulator.calls())] == called
+    if acknowledged_by:
+        results = xcom(dag_run, "call_until_answered")
+        assert [r["to"] for r in results] == called
+        assert [r["to"] for r in results if r["acknowledged"]] == [acknowledged_by]
+        assert results[-1]["answered_by"] == "human"
+
+
+def test_escalation_example_fails_when_nobody_acknowledges(
+    dagbag: Any, airflow_db: Path, twilio_emulator: TwilioEmulator
+) -> None:
+    twilio_emulator.configure(status_delay=0.02)
+    twilio_emulator.add_call_behaviour(ON_CALL, answer="busy", after=0.1)
+    twilio_emulator.add_call_behaviour(BACKUP, answer="machine", after=0.1)
+    dag = fast_escalation(dagbag)
+    dag.get_task("call_until_answered").retries = 0
+
+    dag_run = dag.test()
+
+    assert task_states(dag_run)["call_until_answered"] == "failed"
+    calls = list(reversed(twilio_emulator.calls()))
+    assert [(c["to"], c["status"], c["answered_by"]) for c in calls] == [
+        (ON_CALL, "busy", None),
+        (BACKUP, "completed", "machine_start"),
+    ]
