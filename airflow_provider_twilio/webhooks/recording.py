@@ -6,16 +6,18 @@ accepts the message gets, on every asset it watches, the asset event its trigger
 (``extra={"from_trigger": True, "payload": ...}``, as ``Trigger.submit_event`` records it).
 
 Each event is claimed first by a row in Airflow's asset state store, keyed by the watcher and the
-message (and status): the primary key makes a second claim fail, so a webhook that Twilio sends
-again, even concurrently, records nothing. Claim and event commit in one transaction.
+message (and status): the primary key lets only one claim insert its row, so a webhook that Twilio
+sends again, even concurrently, records nothing. Claim and event commit in one transaction.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -25,6 +27,8 @@ CLAIM_MARK = ":webhook:"
 CLAIM_RETENTION = timedelta(days=7)
 """Twilio retries within minutes; claims older than this are deleted (at most once an hour)."""
 PRUNE_EVERY = 3600.0
+WATCHERS_TTL = 5.0
+"""Seconds the list of watchers is reused: a new or removed watcher counts within this (plus parsing)."""
 
 EventFor = Callable[[dict[str, Any]], "tuple[str, dict[str, Any]] | None"]
 """Given a watcher trigger's kwargs: its claim key and event payload for this webhook, or None."""
@@ -33,51 +37,179 @@ _pruned_at = 0.0
 _prune_lock = threading.Lock()
 
 
-def record_events(classpath: str, event_for: EventFor) -> int:
-    """Record the events of every watcher of ``classpath`` that ``event_for`` accepts; how many were new."""
+@dataclass(frozen=True)
+class Watcher:
+    """One watcher trigger as the receiver needs it: its kwargs and the assets it fires."""
+
+    kwargs: dict[str, Any]
+    assets: tuple[tuple[int, str, str], ...]
+    """(id, name, uri) of each watched asset."""
+
+
+class _WatcherCache:
+    """The watcher triggers of each class, read from the ``trigger`` table at most every ``WATCHERS_TTL`` s.
+
+    Reading them (and decrypting their kwargs) is most of a webhook's work otherwise.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, list[Watcher]]] = {}
+
+    def get(self, classpath: str, session: Any) -> list[Watcher]:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(classpath)
+        if cached is not None and now - cached[0] < WATCHERS_TTL:
+            return cached[1]
+        watchers = _read_watchers(classpath, session)
+        with self._lock:
+            self._cache[classpath] = (now, watchers)
+        return watchers
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+
+watchers = _WatcherCache()
+
+
+def _read_watchers(classpath: str, session: Any) -> list[Watcher]:
     from airflow.models.asset import AssetWatcherModel
     from airflow.models.trigger import Trigger
-    from airflow.utils.session import create_session
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
-    recorded = 0
+    triggers = session.scalars(
+        select(Trigger)
+        .where(Trigger.classpath == classpath)
+        .options(selectinload(Trigger.asset_watchers).selectinload(AssetWatcherModel.asset))
+    ).all()
+    return [
+        Watcher(kwargs=trigger.kwargs, assets=tuple((a.id, a.name, a.uri) for a in trigger.assets))
+        for trigger in triggers
+    ]
+
+
+MAX_BATCH = 100
+
+
+@dataclass
+class _Job:
+    classpath: str
+    event_for: EventFor
+    done: threading.Event = field(default_factory=threading.Event)
+    recorded: int = 0
+    error: BaseException | None = None
+
+
+class _GroupWriter:
+    """Records webhooks from one thread, in batches: everything waiting shares one transaction and commit.
+
+    A commit is most of a webhook's cost (an fsync on SQLite), so under load each request pays only a
+    share of one; alone, a webhook is recorded at once. Each job still claims and records its own events.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, job: _Job) -> int:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="twilio-webhook-writer", daemon=True)
+                self._thread.start()
+        self._queue.put(job)
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.recorded
+
+    def _run(self) -> None:
+        while True:
+            jobs = [self._queue.get()]
+            while len(jobs) < MAX_BATCH:
+                try:
+                    jobs.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                _write(jobs)
+            except Exception as err:  # the transaction failed: none of them is recorded
+                for job in jobs:
+                    job.recorded, job.error = 0, job.error or err
+            finally:
+                for job in jobs:
+                    job.done.set()
+
+
+def _write(jobs: list[_Job]) -> None:
+    from airflow.utils.session import create_session
+
     with create_session() as session:
-        triggers = session.scalars(
-            select(Trigger)
-            .where(Trigger.classpath == classpath)
-            .options(selectinload(Trigger.asset_watchers).selectinload(AssetWatcherModel.asset))
-        ).all()
-        for trigger in triggers:
-            found = event_for(trigger.kwargs)
-            if found is None:
+        for job in jobs:
+            try:
+                found = [
+                    (watcher, event) for watcher in watchers.get(job.classpath, session)
+                    if (event := job.event_for(watcher.kwargs)) is not None
+                ]  # fmt: skip
+            except Exception as err:  # this webhook's matching failed; the others go on
+                job.error = err
                 continue
-            key, payload = found
-            for asset in trigger.assets:
-                if _claim(session, asset.id, key):
-                    _record(session, asset, payload)
-                    recorded += 1
+            for watcher, (key, payload) in found:
+                for asset_id, name, uri in watcher.assets:
+                    if _claim(session, asset_id, key):
+                        _record(session, name, uri, payload)
+                        job.recorded += 1
     _prune_now_and_then()
-    return recorded
+
+
+_writer = _GroupWriter()
+
+
+def record_events(classpath: str, event_for: EventFor) -> int:
+    """Record the events of every watcher of ``classpath`` that ``event_for`` accepts; how many were new.
+
+    Returns once they are committed (with any other webhooks waiting at the same time).
+    """
+    return _writer.submit(_Job(classpath, event_for))
 
 
 def _claim(session: Any, asset_id: int, key: str) -> bool:
+    """Insert the claim unless it exists, in one statement; True if this call inserted it.
+
+    A concurrent claim of the same key waits for the first to commit and then inserts nothing.
+    """
     from airflow.models.asset_state_store import AssetStateStoreModel
-    from sqlalchemy.exc import IntegrityError
 
-    try:
-        with session.begin_nested():
-            session.add(AssetStateStoreModel(asset_id=asset_id, key=key, value=datetime.now(timezone.utc).isoformat()))
-    except IntegrityError:
-        return False
-    return True
+    now = datetime.now(timezone.utc)
+    values = {"asset_id": asset_id, "key": key, "value": now.isoformat(), "updated_at": now}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement: Any = pg_insert(AssetStateStoreModel).values(**values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(AssetStateStoreModel).values(**values).on_conflict_do_nothing()
+    else:  # MySQL
+        from sqlalchemy import insert
+
+        statement = insert(AssetStateStoreModel).values(**values).prefix_with("IGNORE")
+    return bool(session.execute(statement).rowcount == 1)
 
 
-def _record(session: Any, asset: Any, payload: dict[str, Any]) -> None:
+def _record(session: Any, name: str, uri: str, payload: dict[str, Any]) -> None:
     from airflow.assets.manager import AssetManager
+    from airflow.serialization.definitions.assets import SerializedAssetUniqueKey
 
     AssetManager.register_asset_change(
-        asset=asset.to_serialized(), extra={"from_trigger": True, "payload": payload}, session=session
+        asset=SerializedAssetUniqueKey(name=name, uri=uri),
+        extra={"from_trigger": True, "payload": payload},
+        session=session,
     )
 
 
