@@ -172,7 +172,8 @@ def airflow(
     logs = [home / "api-server.log", home / "scheduler.log", home / "dag-processor.log"]
     found = Airflow(base_url=base_url, db=home / "airflow.db", logs=logs)
     with ExitStack() as stack:
-        stack.enter_context(process(["api-server", "-H", "127.0.0.1", "-p", str(port), "-w", "1"], env, logs[0]))
+        # Two workers: concurrent copies of one webhook can reach different processes.
+        stack.enter_context(process(["api-server", "-H", "127.0.0.1", "-p", str(port), "-w", "2"], env, logs[0]))
         stack.enter_context(process(["scheduler", "--skip-serve-logs"], env, logs[1]))
         stack.enter_context(process(["dag-processor"], env, logs[2]))
 
@@ -276,6 +277,26 @@ def test_unsigned_forged_and_misaddressed_webhooks_get_403_and_record_nothing(
     # The correctly signed request is accepted: the refusals above were the signature's doing.
     assert post(url, form(7), signer.compute_signature(url, form(7))) == 200
     assert len(airflow.asset_events("twilio_deploy_texts")) == events_before + 1
+
+
+def test_concurrent_copies_of_one_webhook_record_one_event(airflow: Airflow, emulator: TwilioEmulator) -> None:
+    """Twilio's retry racing its first attempt (or a proxy's): the claim lets exactly one through."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from twilio.request_validator import RequestValidator
+
+    url = f"{airflow.base_url}/twilio/twilio_default/sms"
+    sid = "SM" + "c" * 32
+    form = {"MessageSid": sid, "SmsSid": sid, "AccountSid": emulator.account_sid, "From": SENDER, "To": NUMBER,
+            "Body": "DEPLOY 8.8.8", "NumMedia": "0"}  # fmt: skip
+    signature = RequestValidator(emulator.auth_token).compute_signature(url, form)
+    before = len(airflow.asset_events("twilio_deploy_texts"))
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: post(url, form, signature), range(8)))
+    assert statuses == [200] * 8
+    events = airflow.asset_events("twilio_deploy_texts")
+    assert len(events) == before + 1
+    assert [e["payload"]["sid"] for e in events].count(sid) == 1
 
 
 def test_an_undelivered_message_starts_the_failure_dag(airflow: Airflow, emulator: TwilioEmulator) -> None:
