@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -16,8 +17,9 @@ def after_accept(state: EmulatorState, message: Message) -> None:
     """Schedule the message's status callbacks and any auto reply to it."""
     now = time.time()
     if message.status_callback:
-        for step in message.timeline[1:]:
-            state.call_later(step.at - now, _callback(state, message, step))
+        steps = message.timeline[1:]
+        if steps:
+            state.call_later(steps[0].at - now, _report_steps(state, message, steps))
     if message.timeline[-1].status != "delivered":
         return  # a handset that never got the message does not answer it
     queued_at = next(step.at for step in message.timeline if step.status == "queued")
@@ -25,15 +27,25 @@ def after_accept(state: EmulatorState, message: Message) -> None:
         state.call_later(queued_at - now + rule.delay, _reply(state, message, rule.body))
 
 
-def _callback(state: EmulatorState, message: Message, step: Step) -> Any:
-    def fire() -> Any:
-        current = state.store.get(message.sid)
-        # A cancelled or deleted message stops reporting the steps it no longer takes.
-        if current is None or step not in current.timeline or not current.status_callback:
-            return None
-        return deliver(state, "status", current.status_callback, status_params(current, step))
+def _report_steps(state: EmulatorState, message: Message, steps: list[Step]) -> Any:
+    """Post the steps' callbacks one after another, each at its time: a receiver sees them in order.
 
-    return fire
+    Scheduled separately, two posts due close together could overtake each other on a busy machine.
+    """
+    generation = state.store.generation
+
+    async def report() -> None:
+        for step in steps:
+            await asyncio.sleep(max(step.at - time.time(), 0.0))
+            current = state.store.get(message.sid)
+            # A reset, a cancelled or a deleted message stops reporting the steps it no longer takes.
+            if state.store.generation != generation or current is None:
+                return
+            if step not in current.timeline or not current.status_callback:
+                continue
+            await deliver(state, "status", current.status_callback, status_params(current, step))
+
+    return report
 
 
 def _reply(state: EmulatorState, message: Message, body: str) -> Any:

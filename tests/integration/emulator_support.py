@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -93,10 +94,15 @@ class Receiver:
     def __init__(self) -> None:
         self.posts: list[dict[str, Any]] = []
         self.answer = b""
+        # Seconds the first request waits before it is recorded and answered: a slow receiver.
+        self.hold_first = 0.0
+        self._requests = itertools.count()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def _record(self, form: dict[str, str]) -> None:
+                if next(receiver._requests) == 0 and receiver.hold_first:
+                    time.sleep(receiver.hold_first)
                 receiver.posts.append(
                     {"method": self.command, "path": self.path, "headers": dict(self.headers), "form": form}
                 )

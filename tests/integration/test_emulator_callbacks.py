@@ -49,6 +49,13 @@ def test_status_callbacks_are_signed_like_twilio(fresh: TwilioEmulator, receiver
         assert post["form"]["To"] == RECIPIENT
 
 
+def test_a_slow_receiver_still_gets_a_messages_callbacks_in_order(fresh: TwilioEmulator, receiver: Receiver) -> None:
+    receiver.hold_first = 0.3  # "sending" is still being answered when "sent" falls due
+    sdk_client(fresh).messages.create(to=RECIPIENT, from_=DEFAULT_FROM, body="x", status_callback=f"{receiver.url}/cb")
+    assert wait_for(lambda: "delivered" in statuses(receiver))
+    assert statuses(receiver) == ["sending", "sent", "delivered"]
+
+
 def test_failure_callbacks_carry_the_error_code(fresh: TwilioEmulator, receiver: Receiver) -> None:
     sdk_client(fresh).messages.create(
         to="+15005550012", messaging_service_sid=SERVICE_SID, body="x", status_callback=f"{receiver.url}/cb"
