@@ -115,14 +115,10 @@ class InboxPoller:
         self._task = None
 
     async def _run(self) -> None:
-        from asgiref.sync import sync_to_async
+        from airflow_provider_twilio.triggers.offloop import twilio_hook
 
-        from airflow_provider_twilio.hooks.twilio import TwilioHook
-
-        hook = TwilioHook(twilio_conn_id=self.conn_id)
         try:
-            # Reading the connection may block (secrets backends, the triggerer's supervisor): off the loop.
-            await sync_to_async(lambda: hook.settings)()
+            hook = await twilio_hook(self.conn_id)
             async with hook.async_client() as client:
                 loop = asyncio.get_running_loop()
                 while self.subscribers:

@@ -77,6 +77,14 @@ class TwilioInboundSmsTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow_provider_twilio.triggers.offloop import import_modules
+
+        await import_modules(
+            "airflow_provider_twilio.exceptions",
+            "airflow_provider_twilio.inbound.claims",
+            "airflow_provider_twilio.inbound.waiting",
+            "airflow_provider_twilio.triggers.inbox_poller",
+        )
         from airflow_provider_twilio.exceptions import TwilioProviderError
         from airflow_provider_twilio.inbound.claims import CLAIMS
         from airflow_provider_twilio.inbound.waiting import build_wait
@@ -131,19 +139,16 @@ class TwilioInboundSmsTrigger(BaseTrigger):
         Each received message is claimed first: of the triggers in this process that owe it a reply,
         one checks the log and sends; the others wait for it to settle.
         """
-        from asgiref.sync import sync_to_async
-
         from airflow_provider_twilio.exceptions import AUTH_ERROR_TYPES, TwilioProviderError
-        from airflow_provider_twilio.hooks.twilio import TwilioHook
         from airflow_provider_twilio.inbound.claims import CLAIMS
         from airflow_provider_twilio.inbound.echoes import send_async, still_owed_async
         from airflow_provider_twilio.inbound.waiting import TRANSIENT_ERROR_TYPES
+        from airflow_provider_twilio.triggers.offloop import twilio_hook
 
         mine, held = CLAIMS.take(owed, owner=self)
         if not mine:
             return held
-        hook = TwilioHook(twilio_conn_id=self.twilio_conn_id)
-        await sync_to_async(lambda: hook.settings)()
+        hook = await twilio_hook(self.twilio_conn_id)
         retry: list[Any] = []
         async with hook.async_client() as client:
             try:
@@ -216,16 +221,15 @@ class TwilioMessageStatusTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from asgiref.sync import sync_to_async
+        from airflow_provider_twilio.triggers.offloop import import_modules, twilio_hook
 
+        await import_modules("airflow_provider_twilio.exceptions", "airflow_provider_twilio.inbound.waiting")
         from airflow_provider_twilio.exceptions import TwilioProviderError
-        from airflow_provider_twilio.hooks.twilio import TwilioHook
         from airflow_provider_twilio.inbound.waiting import TRANSIENT_ERROR_TYPES
 
         try:
-            tracker = self._new_tracker()
-            hook = TwilioHook(twilio_conn_id=self.twilio_conn_id)
-            await sync_to_async(lambda: hook.settings)()
+            tracker = await asyncio.to_thread(self._new_tracker)  # imports its tracking module off the loop
+            hook = await twilio_hook(self.twilio_conn_id)
         except TwilioProviderError as err:
             yield _error_event(err)
             return

@@ -9,6 +9,7 @@ hand the matching reply back to the task instance, which the scheduler would the
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -32,6 +33,10 @@ DAG_ID, TASK_ID = "real_triggerer_inbound", "wait"
 US, ANN = "+15005550006", "+15551230971"  # a sender no other test uses
 WRONG, RIGHT = "maybe later {{ 7 * 7 }}", "yes 4821"
 TIMEOUT = 90.0
+# Airflow warns when its triggerer's event loop was blocked for more than 0.2 s. Its own steps can pass
+# that on a loaded machine; a trigger importing the SDK or building its client on the loop holds it 0.7 s+.
+BLOCKED_LIMIT = 0.5
+OUR_TASKS = r"TriggerRunner\.run_trigger\(|name='twilio-inbox-"
 
 T = TypeVar("T")
 
@@ -224,6 +229,7 @@ def triggerer(log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     env = os.environ.copy()
     env["AIRFLOW__CORE__FERNET_KEY"] = conf.get("core", "fernet_key")  # the trigger kwargs are encrypted
     env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONASYNCIODEBUG"] = "1"  # asyncio logs each step that holds the event loop over 0.1 s, and its task
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "airflow", "triggerer", "--skip-serve-logs"],
@@ -323,6 +329,9 @@ def test_trigger_runs_in_a_real_triggerer(airflow_db: Path, twilio_emulator: Twi
     assert trigger_log.count("Sent error reply") == 1, trigger_log
     assert f"(ID {trigger_id})" in trigger_log and " matched" in trigger_log, trigger_log
     # Nothing held the triggerer's event loop: not the first Twilio trigger's start-up (connection, SDK
-    # import, client) and not matching. Airflow warns when the loop misses its 0.2 s watchdog tick.
-    blocked = [line for line in log_path.read_text(errors="replace").splitlines() if "async thread was blocked" in line]
-    assert blocked == [], "\n".join(blocked)
+    # import, client) and not matching. Our steps run in the trigger's task and in the inbox poller's.
+    triggerer_log = log_path.read_text(errors="replace")
+    ours = [line for line in triggerer_log.splitlines() if " took " in line and re.search(OUR_TASKS, line)]
+    assert ours == [], "\n".join(ours)
+    blocked = re.findall(r"async thread was blocked for ([0-9.]+) seconds", triggerer_log)
+    assert [s for s in blocked if float(s) > BLOCKED_LIMIT] == [], report()
