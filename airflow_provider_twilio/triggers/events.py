@@ -118,6 +118,11 @@ class TwilioInboundSmsEventTrigger(BaseEventTrigger):
             raise TwilioInputError(f"poll_interval: expected a positive number of seconds, got {poll_interval!r}")
         if source not in SOURCES:
             raise TwilioInputError(f"source: expected one of {', '.join(SOURCES)}, got {source!r}")
+        if source == "webhook":
+            from airflow_provider_twilio.webhooks import NEEDS, webhooks_supported
+
+            if not webhooks_supported():
+                raise TwilioInputError(f"source: 'webhook' is not available here: {NEEDS}; use source='poll'")
         self.source = source
         self.twilio_conn_id = twilio_conn_id
         self._regex: Pattern[str] | None = None

@@ -61,6 +61,10 @@ class TwilioMessageStatusEventTrigger(BaseEventTrigger):
                 "TwilioMessageStatusEventTrigger needs Airflow 3 (Asset watchers and BaseEventTrigger); "
                 "on Airflow 2 wait for delivery inside a run with TwilioMessageStatusSensor"
             )
+        from airflow_provider_twilio.webhooks import NEEDS, webhooks_supported
+
+        if not webhooks_supported():
+            raise TwilioInputError(f"TwilioMessageStatusEventTrigger is not available here: {NEEDS}")
         super().__init__()
         wanted = list(DELIVERY_FAILURES if statuses is None else statuses)
         unknown = [status for status in wanted if status not in MESSAGE_STATUSES]

@@ -1,1 +1,18 @@
 """Twilio webhooks received by Airflow 3's api-server: the provider's plugin (see docs/webhooks.md)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+NEEDS = "Twilio webhooks need Airflow 3.3 or later (its asset state store records each message once)"
+
+
+@cache
+def webhooks_supported() -> bool:
+    """Whether this Airflow can receive webhooks: FastAPI plugins and the asset state store (3.3+)."""
+    from importlib.util import find_spec
+
+    try:
+        return find_spec("airflow.models.asset_state_store") is not None
+    except ModuleNotFoundError:
+        return False

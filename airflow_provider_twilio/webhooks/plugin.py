@@ -2,7 +2,7 @@
 
 Every Airflow process loads plugins (scheduler, triggerer, each task), but only the api-server mounts
 FastAPI apps: the app is built (and FastAPI imported) the first time the api-server asks for it. On
-Airflow 2 there are no FastAPI plugins; the plugin registers there with nothing to mount.
+Airflow 2 (no FastAPI plugins) and 3.0-3.2 (no asset state store) it registers with nothing to mount.
 """
 
 from __future__ import annotations
@@ -16,18 +16,14 @@ from airflow.plugins_manager import AirflowPlugin
 URL_PREFIX = "/twilio"
 
 
-def _airflow_3() -> bool:
-    from airflow import __version__
-
-    return int(__version__.split(".")[0]) >= 3
-
-
 class _ReceiverApps(Sequence[dict[str, Any]]):
     """``fastapi_apps`` whose one entry is created on first access."""
 
     @cached_property
     def _apps(self) -> list[dict[str, Any]]:
-        if not _airflow_3():
+        from airflow_provider_twilio.webhooks import webhooks_supported
+
+        if not webhooks_supported():
             return []
         from airflow_provider_twilio.webhooks.receiver import create_app
 

@@ -27,13 +27,14 @@ from urllib.parse import urlencode
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from tests.e2e.conftest import airflow_major, free_port
+from airflow_provider_twilio.webhooks import webhooks_supported
+from tests.e2e.conftest import free_port
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(
-        airflow_major() < 3,
-        reason="webhooks are received by Airflow 3's api-server; Airflow 2.11 has no FastAPI plugins",
+        not webhooks_supported(),
+        reason="webhooks need Airflow 3.3+: FastAPI plugins on the api-server (none on 2.11) and the asset state store",
     ),
 ]
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from airflow_provider_twilio import get_provider_info
 
 
-def airflow_major() -> int:
+def airflow_line() -> tuple[int, int]:
     from airflow import __version__
 
-    return int(__version__.split(".")[0])
+    major, minor = __version__.split(".")[:2]
+    return int(major), int(minor)
 
 
 def test_the_provider_info_declares_the_plugin_and_it_loads() -> None:
@@ -22,11 +23,13 @@ def test_the_provider_info_declares_the_plugin_and_it_loads() -> None:
     assert issubclass(plugin, AirflowPlugin) and plugin.name == declared["name"] == "twilio_webhooks"
 
 
-def test_fastapi_app_only_on_airflow_3() -> None:
+def test_fastapi_app_only_on_airflow_3_3_and_later() -> None:
+    from airflow_provider_twilio.webhooks import webhooks_supported
     from airflow_provider_twilio.webhooks.plugin import TwilioWebhooksPlugin
 
     apps = list(TwilioWebhooksPlugin.fastapi_apps)
-    if airflow_major() < 3:
+    assert webhooks_supported() is (airflow_line() >= (3, 3))
+    if not webhooks_supported():
         assert apps == []
         return
     (app,) = apps

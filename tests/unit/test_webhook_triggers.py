@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from airflow_provider_twilio.triggers.events import EVENT_TRIGGERS_AVAILABLE
+from airflow_provider_twilio.webhooks import webhooks_supported
 
 pytestmark = pytest.mark.skipif(
-    not EVENT_TRIGGERS_AVAILABLE, reason="event triggers and AssetWatcher exist only on Airflow 3"
+    not webhooks_supported(), reason="webhook watchers need Airflow 3.3+ (FastAPI plugins and the asset state store)"
 )
 
 US, ANN, BOB = "+15005550006", "+15551230981", "+15551230982"
