@@ -51,8 +51,14 @@ NEGATIVE_EXAMPLES = 8
 # A possible sender and recipient for the spec's request examples (which use the same number for both).
 REALISTIC_FIELDS: dict[str, dict[str, str]] = {
     "/2010-04-01/Accounts/{AccountSid}/Messages.json": {"To": RECIPIENT, "From": DEFAULT_FROM},
-    "/2010-04-01/Accounts/{AccountSid}/Calls.json": {"To": RECIPIENT, "From": DEFAULT_FROM},
+    # The spec's example says MachineDetection "enable"; Twilio documents the values Enable and DetectMessageEnd.
+    "/2010-04-01/Accounts/{AccountSid}/Calls.json": {
+        "To": RECIPIENT,
+        "From": DEFAULT_FROM,
+        "MachineDetection": "Enable",
+    },
 }
+RINGING = "+15551230077"
 LOOPBACK_HOOK = "http://127.0.0.1:9/hook"
 """Where every URL field of a request points: the discard port, closed, so a callback fails at once, locally."""
 
@@ -175,7 +181,8 @@ def _known_path_parameters(emu: TwilioEmulator) -> dict[str, list[dict[str, str]
     client.messages.create(to=RECIPIENT, from_=DEFAULT_FROM, body="seed")
     mms = client.messages.create(to=RECIPIENT, from_=DEFAULT_FROM, media_url=["https://example.com/a.png"])
     received = emu.inject_inbound(from_=RECIPIENT, body="seed reply")  # final at once: can be deleted
-    call = client.calls.create(to=RECIPIENT, from_=DEFAULT_FROM, twiml="<Response/>")
+    emu.add_call_behaviour(RINGING, after=3600)  # rings for an hour: updates and cancels have a live call
+    call = client.calls.create(to=RINGING, from_=DEFAULT_FROM, twiml="<Response/>")
     media = client.messages(mms.sid).media.list()[0]
     number = client.incoming_phone_numbers.list()[0] if _serves("IncomingPhoneNumbers.json") else None
     account = {"AccountSid": emu.account_sid}
@@ -188,6 +195,7 @@ def _known_path_parameters(emu: TwilioEmulator) -> dict[str, list[dict[str, str]
             {**account, "MessageSid": mms.sid, "Sid": media.sid}
         ],
         "/2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json": [{**account, "Sid": call.sid}],
+        "/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}/Notifications.json": [{**account, "CallSid": call.sid}],
     }
     if number is not None:
         known["/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json"] = [{**account, "Sid": number.sid}]
@@ -212,8 +220,8 @@ def _strategy(operation: Any, mode: Any, emu: TwilioEmulator, known: list[dict[s
     examples = request_examples(operation.method, operation.path)
     if examples and mode.is_positive:
         choices.append(
-            st.sampled_from(examples).flatmap(
-                lambda body: operation.as_strategy(generation_mode=mode, path_parameters=own_account, body=body)
+            st.tuples(st.sampled_from(examples), st.sampled_from(known or [own_account])).flatmap(
+                lambda pair: operation.as_strategy(generation_mode=mode, path_parameters=pair[1], body=pair[0])
             )
         )
     return st.one_of(*choices)

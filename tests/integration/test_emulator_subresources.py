@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from airflow_provider_twilio.emulator.timefmt import rfc2822
 from tests.integration.emulator_support import (
     DEFAULT_FROM,
     RECIPIENT,
@@ -19,6 +18,7 @@ from tests.integration.emulator_support import (
     http_request,
     rest_error,
     sdk_client,
+    wait_for,
 )
 
 pytestmark = pytest.mark.integration
@@ -101,19 +101,26 @@ def test_media_of_unknown_messages_and_sids_are_404(fresh: TwilioEmulator) -> No
 
 def test_calls_list_newest_first_with_twilios_filters(fresh: TwilioEmulator) -> None:
     client = sdk_client(fresh)
+    other = "+15551230002"
+    for number in (RECIPIENT, other):
+        fresh.add_call_behaviour(number, after=3600)  # they ring for an hour
     created = [
         client.calls.create(to=to, from_=DEFAULT_FROM, url="https://example.com/twiml")
-        for to in (RECIPIENT, "+15551230002", RECIPIENT)
+        for to in (RECIPIENT, other, RECIPIENT)
     ]
     newest_first = [c.sid for c in reversed(created)]
+    assert wait_for(lambda: {c.status for c in client.calls.list()} == {"ringing"})
+    now = datetime.now(timezone.utc)
     assert [c.sid for c in client.calls.list()] == newest_first
     assert [c.sid for c in client.calls.list(to=RECIPIENT)] == [created[2].sid, created[0].sid]
-    assert [c.sid for c in client.calls.list(from_=DEFAULT_FROM, status="queued")] == newest_first
+    assert [c.sid for c in client.calls.list(from_=DEFAULT_FROM, status="ringing")] == newest_first
     assert client.calls.list(status="completed") == []
     assert client.calls.list(from_="+15551239999") == []
     assert client.calls.list(parent_call_sid="CA" + "0" * 32) == []
-    # A queued call has not started: no StartTime filter matches it, as a message without date_sent.
-    assert client.calls.list(start_time_after=datetime.now(timezone.utc) - timedelta(days=1)) == []
+    assert [c.sid for c in client.calls.list(start_time_after=now - timedelta(days=1))] == newest_first
+    assert client.calls.list(start_time_after=now + timedelta(hours=1)) == []
+    # A call still ringing has no end_time, so no EndTime filter matches it (as a message without date_sent).
+    assert client.calls.list(end_time_before=now + timedelta(hours=1)) == []
     assert [c.sid for c in client.calls.stream(page_size=2)] == newest_first
     bad_status = f"/2010-04-01/Accounts/{fresh.account_sid}/Calls.json?Status=ringing-ish"
     answer = http_request(fresh.base_url, "GET", bad_status, headers={"Authorization": basic_auth(fresh)})
@@ -122,17 +129,18 @@ def test_calls_list_newest_first_with_twilios_filters(fresh: TwilioEmulator) -> 
 
 def test_calls_match_start_and_end_time_once_they_have_them(fresh: TwilioEmulator) -> None:
     client = sdk_client(fresh)
-    started = client.calls.create(to=RECIPIENT, from_=DEFAULT_FROM, twiml="<Response/>")
-    client.calls.create(to=RECIPIENT, from_=DEFAULT_FROM, twiml="<Response/>")
-    hour_ago = datetime.now(timezone.utc) - timedelta(hours=1)
-    # The voice lifecycle is not emulated yet; give one stored call the times a finished call has.
-    fresh.state.calls[started.sid].update(
-        status="completed", start_time=rfc2822(hour_ago.timestamp()), end_time=rfc2822(hour_ago.timestamp() + 60)
-    )
-    assert [c.sid for c in client.calls.list(start_time_after=hour_ago - timedelta(minutes=1))] == [started.sid]
-    assert [c.sid for c in client.calls.list(start_time=hour_ago.date())] == [started.sid]
-    assert client.calls.list(end_time_before=hour_ago) == []
-    assert [c.sid for c in client.calls.list(status="completed")] == [started.sid]
+    fresh.add_call_behaviour(RECIPIENT, after=3600)
+    ringing = client.calls.create(to=RECIPIENT, from_=DEFAULT_FROM, twiml="<Response/>")
+    ended = client.calls.create(to="+15551230003", from_=DEFAULT_FROM, twiml="<Response/>")  # answers, hangs up
+    finished = wait_for(lambda: (call := client.calls(ended.sid).fetch()).status == "completed" and call)
+    assert finished and finished.end_time is not None
+    day = finished.start_time.date()
+    assert {c.sid for c in client.calls.list(start_time=day)} >= {ended.sid}
+    assert [c.sid for c in client.calls.list(end_time=day)] == [ended.sid]
+    assert [c.sid for c in client.calls.list(end_time_after=finished.end_time - timedelta(minutes=1))] == [ended.sid]
+    assert client.calls.list(end_time_before=finished.end_time - timedelta(minutes=1)) == []
+    assert [c.sid for c in client.calls.list(status="completed")] == [ended.sid]
+    assert ringing.sid in [c.sid for c in client.calls.list(status="ringing")]
 
 
 def test_calls_list_matches_the_spec(fresh: TwilioEmulator) -> None:
