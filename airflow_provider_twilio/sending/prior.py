@@ -20,8 +20,8 @@ from airflow_provider_twilio.sending.pacing import RetryPolicy, read_with_retrie
 from airflow_provider_twilio.sending.validation import MessageRequest
 
 MAX_AGE = 1.0
-"""Seconds a reading stays in use: an identical message sent less than this (plus one request) before an
-attempt, by someone else, is the window that remains."""
+"""Seconds before a reading is refreshed: an identical message someone else sent less than this (plus
+one read) before an attempt is the window that remains."""
 PAGE_SIZE = 1000
 
 
@@ -49,18 +49,32 @@ class PriorMessages:
         self._lock = threading.Lock()
         self._read_at: float | None = None
         self._known: dict[str, frozenset[str]] | None = None
+        self._refreshing = False
+        self._first_read = threading.Event()
 
     def before_attempt(self, to: str) -> frozenset[str] | None:
-        """What exists for ``to`` now (read at most ``max_age`` ago); None if the log could not be read."""
+        """What exists for ``to`` now (read at most ``max_age`` ago, plus one read); None if unreadable.
+
+        One thread refreshes a stale reading while the others keep using the last one, so sending never
+        stalls behind it; only the very first reading is waited for by all.
+        """
         with self._lock:
-            if self._read_at is None or self._clock() - self._read_at > self._max_age:
-                try:
-                    self._known = read_with_retries(self._read, self._policy, self._sleep)
-                except TwilioProviderError:
-                    self._known = None  # the attempts go ahead; a look-alike is then reported as unconfirmed
-                self._read_at = self._clock()
-            known = self._known
-        return None if known is None else known.get(to, frozenset())
+            stale = self._read_at is None or self._clock() - self._read_at > self._max_age
+            refresh = stale and not self._refreshing
+            if refresh:
+                self._refreshing = True
+        if refresh:
+            try:
+                known: dict[str, frozenset[str]] | None = read_with_retries(self._read, self._policy, self._sleep)
+            except TwilioProviderError:
+                known = None  # the attempts go ahead; a look-alike is then reported as unconfirmed
+            with self._lock:
+                self._known, self._read_at, self._refreshing = known, self._clock(), False
+                self._first_read.set()
+        self._first_read.wait()
+        with self._lock:
+            current = self._known
+        return None if current is None else current.get(to, frozenset())
 
     def _read(self) -> dict[str, frozenset[str]]:
         started = datetime.now(timezone.utc)

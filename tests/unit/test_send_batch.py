@@ -300,6 +300,35 @@ def test_what_existed_is_read_once_for_many_attempts_and_again_when_stale():
     assert prior.before_attempt(NUMBERS[1]) == {later.sid} and len(fake.stream_calls) == 2
 
 
+def test_sending_goes_on_with_the_last_reading_while_one_thread_refreshes_it():
+    from airflow_provider_twilio.sending.prior import PriorMessages
+
+    fake = FakeMessages()
+    earlier = fake.add(NUMBERS[0])
+    clock = FakeClock()
+    prior = PriorMessages(fake, make_batch(NUMBERS).request, NUMBERS, FAST, clock.sleep, max_age=1.0, clock=clock)
+    assert prior.before_attempt(NUMBERS[0]) == {earlier.sid}
+    clock.now += 1.5
+    later = fake.add(NUMBERS[0])
+    reading, release = threading.Event(), threading.Event()
+    original_stream = fake.stream
+
+    def slow_stream(**kwargs):
+        reading.set()
+        release.wait(10)
+        return original_stream(**kwargs)
+
+    fake.stream = slow_stream
+    refresher = threading.Thread(target=prior.before_attempt, args=(NUMBERS[0],))
+    refresher.start()
+    assert reading.wait(10)
+    assert prior.before_attempt(NUMBERS[0]) == {earlier.sid}  # answered from the last reading, no wait
+    release.set()
+    refresher.join(10)
+    assert len(fake.stream_calls) == 2
+    assert prior.before_attempt(NUMBERS[0]) == {earlier.sid, later.sid}
+
+
 def test_authentication_failure_stops_the_batch():
     fake = FakeMessages({NUMBERS[0]: ["401"]})
     sender, results = run(fake, make_batch(NUMBERS), concurrency=1)
