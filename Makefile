@@ -2,10 +2,14 @@
 AF3 := .venv/airflow-3/bin/python
 AF2 := .venv/airflow-2/bin/python
 LINT_PATHS := airflow_provider_twilio tests example_dags benchmarks scripts
+# The older Airflow 3 lines run the unit tests plus the tests marked every_line; 3.1 adds the browser test.
+LINES := 3.0 3.1 3.2
+LINE_TESTS := not integration and not e2e or every_line
 
-.PHONY: env env-3 env-2 constraints lint test test-3 test-2 browser demo demo-command bench dist clean
+.PHONY: env env-3 env-2 $(LINES:%=env-%) constraints lint test test-3 test-2 test-lines $(LINES:%=test-%) \
+	browser demo demo-command bench dist clean
 
-env: env-3 env-2
+env: env-3 env-2 $(LINES:%=env-%)
 
 env-3:
 	@scripts/bootstrap-env.sh airflow-3
@@ -13,10 +17,14 @@ env-3:
 env-2:
 	@scripts/bootstrap-env.sh airflow-2
 
-# Re-resolve and re-pin both environments (run after changing dependencies).
+$(LINES:%=env-%): env-%:
+	@scripts/bootstrap-env.sh airflow-$*
+
+# Re-resolve and re-pin every environment (run after changing dependencies).
 constraints:
 	scripts/bootstrap-env.sh airflow-3 --refreeze
 	scripts/bootstrap-env.sh airflow-2 --refreeze
+	for line in $(LINES); do scripts/bootstrap-env.sh airflow-$$line --refreeze || exit 1; done
 
 lint: env-3
 	$(AF3) -m ruff check $(LINT_PATHS)
@@ -27,13 +35,21 @@ lint: env-3
 browser:
 	@scripts/ensure-chromium.sh
 
-test: env lint browser test-3 test-2
+test: env lint browser test-3 test-2 test-lines
 
 test-3: env-3
 	$(AF3) -m pytest tests
 
 test-2: env-2
 	$(AF2) -m pytest tests
+
+test-lines: $(LINES:%=test-%)
+
+test-3.0 test-3.2: test-%: env-%
+	.venv/airflow-$*/bin/python -m pytest tests -m "$(LINE_TESTS)"
+
+test-3.1: env-3.1 browser
+	.venv/airflow-3.1/bin/python -m pytest tests -m "$(LINE_TESTS) or e2e"
 
 # The approval conversation (dag.test()), then the SMS command one (real Airflow 3 processes).
 demo: env-3

@@ -97,6 +97,7 @@ def outbound(emulator: TwilioEmulator) -> list[dict[str, Any]]:
     return [m for m in reversed(emulator.messages()) if m["direction"] != "inbound"]
 
 
+@pytest.mark.every_line
 def test_examples_import_without_errors(dagbag: Any) -> None:
     assert dagbag.import_errors == {}
     assert set(dagbag.dag_ids) >= EXAMPLE_IDS
@@ -131,6 +132,7 @@ def test_parsing_the_examples_loads_no_heavy_library() -> None:
     assert json.loads(probe[0].removeprefix("PROBE ")) == []
 
 
+@pytest.mark.every_line
 def test_send_sms_example(dagbag: Any, airflow_db: Path, twilio_emulator: TwilioEmulator, trigger: str) -> None:
     dag_run = run_dag(dagbag, "example_twilio_send_sms", trigger)
 
@@ -165,7 +167,8 @@ def test_send_sms_example(dagbag: Any, airflow_db: Path, twilio_emulator: Twilio
 # A YES with another code (an old or mistyped one) must not deploy.
 @pytest.mark.parametrize(
     ("reply", "branch", "trigger"),
-    [("YES 4821", "deploy", "dated"), ("NO 4821", "hold", "dated"), ("YES 1234", "hold", "dated"),
+    [pytest.param("YES 4821", "deploy", "dated", marks=pytest.mark.every_line), ("NO 4821", "hold", "dated"),
+     ("YES 1234", "hold", "dated"),
      ("YES 4821", "deploy", "manual")],
     indirect=["trigger"],
 )  # fmt: skip
@@ -201,6 +204,7 @@ def test_approval_example(
         assert xcom(dag_run, "hold") == answer
 
 
+@pytest.mark.every_line
 def test_delivery_tracking_example(
     dagbag: Any, airflow_db: Path, twilio_emulator: TwilioEmulator, trigger: str
 ) -> None:
@@ -218,6 +222,7 @@ def test_delivery_tracking_example(
     assert len(xcom(dag_run, "report")) == 2
 
 
+@pytest.mark.every_line
 def test_failure_alert_example(dagbag: Any, airflow_db: Path, twilio_emulator: TwilioEmulator, trigger: str) -> None:
     dag_run = run_dag(dagbag, "example_twilio_failure_alert", trigger)
 
