@@ -13,7 +13,9 @@ case "$line" in
   airflow-3) airflow_version="3.3.2"; constraints="constraints/airflow-3.3.txt" ;;
   airflow-2) airflow_version="2.11.2"; constraints="constraints/airflow-2.11.txt" ;;
   # With the FAB provider, as Airflow's own image ships it: Airflow 3.0 shows extra fields only then.
-  airflow-3.0) airflow_version="3.0.6"; constraints="constraints/airflow-3.0.txt"; line_packages=(apache-airflow-providers-fab) ;;
+  # Airflow 3.0 leaves cadwyn and FastAPI unbounded; newer majors break its execution API (HTTP 422).
+  airflow-3.0) airflow_version="3.0.6"; constraints="constraints/airflow-3.0.txt"
+    line_packages=(apache-airflow-providers-fab "cadwyn<6" "fastapi<0.118") ;;
   airflow-3.1) airflow_version="3.1.8"; constraints="constraints/airflow-3.1.txt" ;;
   airflow-3.2) airflow_version="3.2.2"; constraints="constraints/airflow-3.2.txt" ;;
   *) echo "unknown environment: $line" >&2; exit 2 ;;
