@@ -38,11 +38,14 @@ browser:
 
 test: env lint browser test-3 test-2 test-lines
 
+# Tests marked own_process run in a second pytest process (see the marker's comment in the test).
 test-3: env-3
-	$(AF3) -m pytest tests
+	$(AF3) -m pytest tests -m "not own_process"
+	$(AF3) -m pytest tests -m own_process
 
 test-2: env-2
-	$(AF2) -m pytest tests
+	$(AF2) -m pytest tests -m "not own_process"
+	$(AF2) -m pytest tests -m own_process
 
 test-lines: $(LINES:%=test-%)
 

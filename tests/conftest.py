@@ -28,6 +28,10 @@ os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 os.environ.pop("AIRFLOW_CONN_TWILIO_DEFAULT", None)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "own_process: run by `make test` in a pytest process of its own")
+
+
 def airflow_major() -> int:
     from airflow import __version__
 
