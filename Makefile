@@ -55,7 +55,7 @@ test-3.0: env-3.0
 # Unit tests only: under dag.test() and the triggerer, Airflow 3.2.2's in-process execution API fails
 # with the dependency versions these pins resolve (README, Tested Airflow versions).
 test-3.2: env-3.2
-	.venv/airflow-3.2/bin/python -m pytest tests -m "not integration and not e2e"
+	.venv/airflow-3.2/bin/python -m pytest tests/unit
 
 test-3.1: env-3.1 browser
 	.venv/airflow-3.1/bin/python -m pytest tests -m "$(LINE_TESTS) or e2e"
