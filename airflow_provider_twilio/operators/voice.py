@@ -15,15 +15,17 @@ class TwilioCallOperator(BaseOperator):
     ``{to, sid, status, answered_by, duration, acknowledged, error_code, error_type}``.
 
     A call is acknowledged when a human answers it (Twilio's answering machine detection runs on every
-    call); answering machines, busy lines, no answer and failures are not.
+    call); answering machines, busy lines, no answer and failures are not. With ``require_keypress``,
+    only when the person pressed that key (recorded by the webhook receiver; see docs/voice.md).
 
     :param to: a number or a list (same forms as the SMS operator); called in this order.
     :param say: text to speak (templated), with ``voice``, ``language`` and ``loop``; or give ``twiml``
         (a ``<Response>`` document) or ``url`` (where Twilio fetches TwiML) instead.
     :param mode: ``"until_acknowledged"`` calls one number at a time and stops at the first human;
         ``"all"`` calls every number at once.
-    :param require_keypress: a key (``"1"``) the person must press; needs the webhook receiver
-        (connection extra ``webhook_base_url``), refused otherwise.
+    :param require_keypress: a key (``"1"``) the person must press to acknowledge, with ``say`` only;
+        needs the webhook receiver (Airflow 3.3+, connection extra ``webhook_base_url`` reachable by
+        Twilio), refused otherwise. Each keypress is an XCom ``twilio_keypress_<CallSid>`` of this task.
     :param timeout: seconds to let each call ring (1-600). :param time_limit: longest call, seconds.
     :param fail_on_error: if nobody acknowledged, fail the task naming each call and its outcome.
     :param deduplicate: on try 2+, never ring a number this DAG run already called from the same
@@ -57,7 +59,7 @@ class TwilioCallOperator(BaseOperator):
         twilio_conn_id: str = "twilio_default",
         **kwargs: Any,
     ) -> None:
-        from airflow_provider_twilio.voice.request import check_mode
+        from airflow_provider_twilio.voice.request import check_key, check_mode
 
         super().__init__(**kwargs)
         self.to = to
@@ -68,7 +70,7 @@ class TwilioCallOperator(BaseOperator):
         self.twiml = twiml
         self.url = url
         self.mode = check_mode(mode)
-        self.require_keypress = require_keypress
+        self.require_keypress = check_key(require_keypress)
         self.timeout = timeout
         self.time_limit = time_limit
         self.from_ = from_
@@ -116,5 +118,5 @@ class TwilioCallOperator(BaseOperator):
             from airflow_provider_twilio.voice.escalation import unacknowledged_error
 
             context["ti"].xcom_push(key="return_value", value=results)
-            raise unacknowledged_error(results)
+            raise unacknowledged_error(results, self.require_keypress)
         return results

@@ -6,9 +6,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_provider_twilio.exceptions import TwilioInputError
 from airflow_provider_twilio.sending.airflow_context import run_window_start, try_number
 from airflow_provider_twilio.sending.pacing import RetryPolicy, read_log_or_refuse
 from airflow_provider_twilio.voice.escalation import Escalation
+from airflow_provider_twilio.voice.keypress import KeypressCheck, TaskInstanceId, action_url, xcom_reader
 from airflow_provider_twilio.voice.reconcile import find_placed_calls
 from airflow_provider_twilio.voice.request import CallRequest, check_keypress, validate_call
 
@@ -31,15 +33,32 @@ def escalate(
     log: logging.Logger | Any,
 ) -> list[dict[str, Any]]:
     """Check every field before the first call, skip numbers an earlier try already rang, then call."""
-    request = validate_call(**fields, default_from=hook.settings.default_from)
-    check_keypress(require_keypress, webhook_base_url(hook) if require_keypress else None, hook.twilio_conn_id)
+    base_url = webhook_base_url(hook) if require_keypress else None
+    key = check_keypress(require_keypress, base_url, hook.twilio_conn_id)
+    keypress, action = _keypress(key, base_url, hook.twilio_conn_id, context)
+    request = validate_call(
+        **fields, default_from=hook.settings.default_from, require_keypress=key, gather_action=action
+    )
     log.info(request.describe())
     client = hook.get_conn()
-    escalation = Escalation(client, request, poll_interval=poll_interval, log=log)
+    escalation = Escalation(client, request, poll_interval=poll_interval, log=log, keypress=keypress)
     placed = _already_placed(escalation, request, context, log) if deduplicate and context else {}
     if mode == "all":
         return escalation.all_at_once(placed)
     return escalation.until_acknowledged(placed)
+
+
+def _keypress(
+    key: str | None, base_url: str | None, conn_id: str, context: Mapping[str, Any] | None
+) -> tuple[KeypressCheck | None, str | None]:
+    """Where the key is posted (the receiver, for this task instance) and how the task reads it back."""
+    if key is None or base_url is None:
+        return None, None
+    ti = (context or {}).get("ti")
+    if ti is None:
+        raise TwilioInputError("require_keypress: needs a running task instance, where the keypress is recorded")
+    action = action_url(base_url, conn_id, TaskInstanceId.of(ti), key)
+    return KeypressCheck(key, xcom_reader(ti)), action
 
 
 def _already_placed(

@@ -1,7 +1,9 @@
 """Placing calls and following them to their end: one number at a time until acknowledged, or all at once.
 
 Acknowledged means answered by a human (Twilio's answering machine detection says ``human``); a
-machine, a busy line, no answer or a failure moves the chain on. Each call is placed at most once:
+machine, a busy line, no answer or a failure moves the chain on. With ``require_keypress`` it means
+the right key was recorded for the call by the webhook receiver (``voice/keypress.py``): a human
+answering is then not enough. Each call is placed at most once:
 a create that fails ambiguously (timeout, dropped connection, 5xx) is looked up in the Calls log,
 never sent again.
 """
@@ -24,21 +26,23 @@ from airflow_provider_twilio.exceptions import (
 from airflow_provider_twilio.sending.matching import CLOCK_SKEW, created_before
 from airflow_provider_twilio.sending.pacing import RetryPolicy, read_with_retries
 from airflow_provider_twilio.tracking.calls import CallTracker, call_state
+from airflow_provider_twilio.voice.keypress import KeypressCheck
 from airflow_provider_twilio.voice.reconcile import newest_call
 from airflow_provider_twilio.voice.request import CallRequest
 
 RESULT_KEYS = ("to", "sid", "status", "answered_by", "duration", "acknowledged", "error_code", "error_type")
 
 
-def result_of(state: dict[str, Any]) -> dict[str, Any]:
-    """The XCom dict for one call."""
+def result_of(state: dict[str, Any], keypress: KeypressCheck | None = None) -> dict[str, Any]:
+    """The XCom dict for one call; with ``keypress``, acknowledged only if the right key was recorded for it."""
+    acknowledged = keypress.acknowledged(state["sid"]) if keypress else state["answered_by"] == "human"
     return {
         "to": state["to"],
         "sid": state["sid"],
         "status": state["status"],
         "answered_by": state["answered_by"],
         "duration": state["duration"],
-        "acknowledged": state["answered_by"] == "human",
+        "acknowledged": acknowledged,
         "error_code": state["error_code"],
         "error_type": state["error_type"],
     }
@@ -57,8 +61,9 @@ def not_placed(to: str, error: TwilioProviderError) -> dict[str, Any]:
     }
 
 
-def unacknowledged_error(results: list[dict[str, Any]]) -> TwilioCallFailedError:
+def unacknowledged_error(results: list[dict[str, Any]], require_keypress: str | None = None) -> TwilioCallFailedError:
     """Names who was called and what happened on each call."""
+    how = f"none acknowledged by pressing {require_keypress}" if require_keypress else "none answered by a human"
     lines = [
         f"{r['to']}: {r['status']}"
         + (f", answered by {r['answered_by']}" if r["answered_by"] else "")
@@ -67,7 +72,7 @@ def unacknowledged_error(results: list[dict[str, Any]]) -> TwilioCallFailedError
         for r in results
     ]
     return TwilioCallFailedError(
-        f"Nobody acknowledged: {len(results)} call(s), none answered by a human:\n" + "\n".join(lines),
+        f"Nobody acknowledged: {len(results)} call(s), {how}:\n" + "\n".join(lines),
         failures={r["sid"] or r["to"]: r for r in results},
         error_type=ErrorType.UNKNOWN_ERROR,
     )
@@ -85,6 +90,7 @@ class Escalation:
         log: logging.Logger | Any,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        keypress: KeypressCheck | None = None,
     ) -> None:
         self.client = client
         self.calls = client.api.v2010.account.calls
@@ -93,9 +99,10 @@ class Escalation:
         self.log = log
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
+        self.keypress = keypress
 
     def until_acknowledged(self, placed: dict[str, Any]) -> list[dict[str, Any]]:
-        """Call the numbers in order (reusing calls in ``placed``) until one is answered by a human."""
+        """Call the numbers in order (reusing calls in ``placed``) until one is acknowledged."""
         results = []
         for to in self.request.to:
             result = self._follow({to: placed.get(to) or self._place(to)})[0]
@@ -153,5 +160,6 @@ class Escalation:
                     raise
                 self.log.warning("Reading call status failed; trying again: %s", err.message)
         return [
-            result_of(tracker.states[call.sid]) if to in placed else not_placed(to, call) for to, call in calls.items()
+            result_of(tracker.states[call.sid], self.keypress) if to in placed else not_placed(to, call)
+            for to, call in calls.items()
         ]

@@ -12,7 +12,8 @@ from typing import Any
 from airflow_provider_twilio.exceptions import TwilioInputError, TwilioMissingInputError
 from airflow_provider_twilio.sending.recipients import normalize_address, parse_recipients, shown
 from airflow_provider_twilio.sending.validation import check_url, int_in_range
-from airflow_provider_twilio.voice import twiml
+from airflow_provider_twilio.voice import keypress, twiml
+from airflow_provider_twilio.voice.keypress import KEYS
 
 MODES = ("until_acknowledged", "all")
 MACHINE_DETECTION = "Enable"
@@ -24,7 +25,6 @@ MAX_SAY_CHARS = 3000
 MAX_LOOP = 100
 MAX_TIMEOUT = 600
 MAX_TIME_LIMIT = 14400
-KEYS = "0123456789*#"
 _EXAMPLE = "e.g. '+15551230001' or ['+15551230001', '+15551230002']"
 
 
@@ -39,6 +39,7 @@ class CallRequest:
     timeout: int
     time_limit: int | None
     status_callback: str | None
+    require_keypress: str | None = None
 
     def create_kwargs(self, to: str) -> dict[str, Any]:
         """The SDK's ``calls.create`` arguments for one number; machine detection tells humans from machines."""
@@ -60,7 +61,8 @@ class CallRequest:
 
     def describe(self) -> str:
         what = f"TwiML from {self.url}" if self.url else f"{len(self.twiml or '')} characters of TwiML"
-        return f"Calling {len(self.to)} number(s) from {self.from_} ({what}, ringing up to {self.timeout} s)"
+        ack = f"; acknowledged by pressing {self.require_keypress}" if self.require_keypress else ""
+        return f"Calling {len(self.to)} number(s) from {self.from_} ({what}, ringing up to {self.timeout} s{ack})"
 
 
 def validate_call(
@@ -77,6 +79,8 @@ def validate_call(
     timeout: Any = 30,
     time_limit: Any = None,
     status_callback: str | None = None,
+    require_keypress: str | None = None,
+    gather_action: str | None = None,
 ) -> CallRequest:
     """Check every field, build the TwiML for ``say``, and return the request; raises before any call."""
     numbers = tuple(parse_recipients(to))
@@ -97,8 +101,17 @@ def validate_call(
         raise TwilioMissingInputError(
             f"say, twiml, url: give exactly one (what the call says), got {', '.join(given) or 'none'}"
         )
+    if require_keypress and not say:
+        raise TwilioInputError(
+            f"require_keypress: works with say= only (the provider builds the <Gather> that reports the key); "
+            f"with {given[0]}= the call's TwiML is yours and no keypress would reach the webhook receiver"
+        )
     document = None
-    if say:
+    if say and require_keypress:
+        if not gather_action:
+            raise ValueError("require_keypress needs the receiver's gather URL (gather_action)")
+        document = keypress_twiml(say, require_keypress, gather_action, voice=voice, language=language, loop=loop)
+    elif say:
         document = twiml.response(say_verb(say, voice=voice, language=language, loop=loop))
     elif twiml_document:
         if voice or language or loop is not None:
@@ -118,7 +131,22 @@ def validate_call(
         timeout=int_in_range(timeout, "timeout", 1, MAX_TIMEOUT),
         time_limit=None if time_limit is None else int_in_range(time_limit, "time_limit", 1, MAX_TIME_LIMIT),
         status_callback=status_callback,
+        require_keypress=require_keypress,
     )
+
+
+def keypress_twiml(
+    say: str, key: str, action: str, *, voice: str | None, language: str | None, loop: int | None
+) -> str:
+    """The text and a prompt for the key inside ``<Gather>``; refused naming ``say`` if Twilio would not take it."""
+    spoken = say_verb(say, voice=voice, language=language, loop=loop)
+    document = keypress.call_twiml(spoken, twiml.say(keypress.prompt(key), voice=voice, language=language), action)
+    if len(document) > twiml.MAX_TWIML_CHARS:
+        raise TwilioInputError(
+            f"say: {len(say)} characters; with require_keypress the call's TwiML (the text twice, the prompt and "
+            f"the receiver's URL) is {len(document)} characters and Twilio accepts at most {twiml.MAX_TWIML_CHARS}"
+        )
+    return document
 
 
 def say_verb(text: str, *, voice: str | None, language: str | None, loop: int | None) -> str:
@@ -163,19 +191,33 @@ def check_mode(mode: str) -> str:
     return mode
 
 
-def check_keypress(key: str | None, webhook_base_url: str | None, conn_id: str) -> None:
-    """``require_keypress`` needs a webhook receiver to hear the key; refuse it clearly until there is one."""
+def check_key(key: str | None) -> str | None:
+    """``require_keypress`` is one keypad key, on an Airflow whose api-server runs the webhook receiver."""
     if key is None:
-        return
+        return None
     if not isinstance(key, str) or len(key) != 1 or key not in KEYS:
         raise TwilioInputError(f"require_keypress: {shown(key)} is not one keypad key ({', '.join(KEYS)})")
+    from airflow_provider_twilio.webhooks import webhooks_supported
+
+    if not webhooks_supported():
+        from airflow import __version__
+
+        raise TwilioInputError(
+            f"require_keypress: a keypress reaches Airflow only through the provider's webhook receiver, a plugin "
+            f"of Airflow 3's api-server (Airflow 3.3 or later); this is Airflow {__version__}. Acknowledge by a "
+            "human answering instead (require_keypress=None, answering machines never count)"
+        )
+    return key
+
+
+def check_keypress(key: str | None, webhook_base_url: str | None, conn_id: str) -> str | None:
+    """``check_key``, and the connection names the public URL Twilio posts the key to."""
+    if check_key(key) is None:
+        return None
     if not webhook_base_url:
         raise TwilioInputError(
             f"require_keypress: a keypress reaches Airflow only through the webhook receiver, and the Twilio "
             f"connection {conn_id!r} has no extra 'webhook_base_url'; set it, or acknowledge by a human answering "
             "(require_keypress=None, answering machines never count)"
         )
-    raise TwilioInputError(
-        "require_keypress: the webhook receiver does not record <Gather> keypresses in this version; acknowledge "
-        "by a human answering instead (require_keypress=None)"
-    )
+    return key

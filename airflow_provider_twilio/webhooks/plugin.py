@@ -44,7 +44,7 @@ class _ReceiverApps(Sequence[dict[str, Any]]):
 
 
 class TwilioWebhooksPlugin(AirflowPlugin):
-    """Receives Twilio's signed webhooks: ``POST /twilio/<conn_id>/sms`` and ``/twilio/<conn_id>/status``."""
+    """Receives Twilio's signed webhooks: ``POST /twilio/<conn_id>/sms``, ``/status`` and ``/gather``."""
 
     name = "twilio_webhooks"
     fastapi_apps = _ReceiverApps()  # type: ignore[assignment]

@@ -1,14 +1,17 @@
 """The FastAPI app the plugin mounts at ``/twilio`` on Airflow 3's api-server.
 
-``POST /twilio/{conn_id}/sms`` (a number's "A message comes in" webhook) and
-``POST /twilio/{conn_id}/status`` (message status callbacks). Every request must carry Twilio's
-signature for the URL Twilio called; anything else is refused before anything is recorded:
+``POST /twilio/{conn_id}/sms`` (a number's "A message comes in" webhook),
+``POST /twilio/{conn_id}/status`` (message status callbacks) and ``POST /twilio/{conn_id}/gather``
+(the key a person pressed on a call placed with ``require_keypress``). Every request must carry
+Twilio's signature for the URL Twilio called; anything else is refused before anything is recorded:
 
 - a body over ``MAX_BODY_BYTES``: 413;
 - an unknown or unusable connection, a missing or wrong signature, a body that is not a form: 403
-  (the same answer for all, so it does not tell which connections exist).
+  (the same answer for all, so it does not tell which connections exist);
+- a signed gather request that names no task instance, key or call: 400.
 
-An accepted request is answered with empty TwiML, so Twilio sends no reply.
+An accepted SMS or status webhook is answered with empty TwiML, so Twilio sends no reply; a
+keypress with TwiML that tells the person whether it acknowledged the alert, then hangs up.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl
@@ -175,29 +179,57 @@ def _status_events(config: WebhookConfig, form: Any) -> int:
     return record_events(STATUS_CLASSPATH, event_for)
 
 
+Handler = Callable[[WebhookConfig, Any, Mapping[str, str]], "tuple[str, str]"]
+"""Given the verified connection, form and query: what to log, and the TwiML to answer."""
+
+
+def _asset_events(record: Callable[[WebhookConfig, Any], int]) -> Handler:
+    def handle(config: WebhookConfig, form: Any, query: Mapping[str, str]) -> tuple[str, str]:
+        return f"{form.get('MessageSid')}: {record(config, form)} new asset event(s)", EMPTY_TWIML
+
+    return handle
+
+
+def _keypress(config: WebhookConfig, form: Any, query: Mapping[str, str]) -> tuple[str, str]:
+    from airflow_provider_twilio.voice.keypress import answer_twiml
+    from airflow_provider_twilio.webhooks.keypresses import BadGather, parse, record_keypress
+
+    try:
+        keypress = parse(query, form)
+    except BadGather as err:
+        raise Refused(400, str(err)) from None
+    recorded = record_keypress(keypress)
+    outcome = {True: "recorded", False: "already recorded", None: "no such task instance"}[recorded]
+    note = f"{keypress.call_sid} pressed {keypress.digits or 'nothing'} (expected {keypress.expected}): {outcome}"
+    return note, answer_twiml(keypress.digits, keypress.expected, recorded is not None)
+
+
 def create_app() -> FastAPI:
     from starlette.concurrency import run_in_threadpool
 
     app = FastAPI(title="Twilio webhooks", docs_url=None, redoc_url=None, openapi_url=None)
 
-    async def receive(request: Request, conn_id: str, record: Any, kind: str) -> Response:
+    async def receive(request: Request, conn_id: str, handle: Handler, kind: str) -> Response:
         try:
             body = await _read_body(request)
             config, form = await run_in_threadpool(verify, request, conn_id, body)
+            note, answer = await run_in_threadpool(handle, config, form, request.query_params)
         except Refused as refused:
             log.info("Refused a %s webhook for %s (%d): %s", kind, conn_id, refused.status, refused.reason)
             return Response(status_code=refused.status)
-        recorded = await run_in_threadpool(record, config, form)
-        sid = form.get("MessageSid")
-        log.info("Accepted a %s webhook for %s (%s): %d new asset event(s)", kind, conn_id, sid, recorded)
-        return Response(content=EMPTY_TWIML, media_type="text/xml")
+        log.info("Accepted a %s webhook for %s: %s", kind, conn_id, note)
+        return Response(content=answer, media_type="text/xml")
 
     @app.post("/{conn_id}/sms")
     async def inbound_sms(request: Request, conn_id: str) -> Response:
-        return await receive(request, conn_id, _inbound_events, "sms")
+        return await receive(request, conn_id, _asset_events(_inbound_events), "sms")
 
     @app.post("/{conn_id}/status")
     async def status_callback(request: Request, conn_id: str) -> Response:
-        return await receive(request, conn_id, _status_events, "status")
+        return await receive(request, conn_id, _asset_events(_status_events), "status")
+
+    @app.post("/{conn_id}/gather")
+    async def keypress(request: Request, conn_id: str) -> Response:
+        return await receive(request, conn_id, _keypress, "gather")
 
     return app

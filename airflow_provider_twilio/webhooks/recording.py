@@ -178,27 +178,32 @@ def record_events(classpath: str, event_for: EventFor) -> int:
 
 
 def _claim(session: Any, asset_id: int, key: str) -> bool:
-    """Insert the claim unless it exists, in one statement; True if this call inserted it.
-
-    A concurrent claim of the same key waits for the first to commit and then inserts nothing.
-    """
+    """Insert the claim unless it exists, in one statement; True if this call inserted it."""
     from airflow.models.asset_state_store import AssetStateStoreModel
 
     now = datetime.now(timezone.utc)
     values = {"asset_id": asset_id, "key": key, "value": now.isoformat(), "updated_at": now}
+    return insert_once(session, AssetStateStoreModel, values)
+
+
+def insert_once(session: Any, model: Any, values: dict[str, Any]) -> bool:
+    """Insert the row unless its primary key exists, in one statement; True if this call inserted it.
+
+    A concurrent insert of the same key waits for the first to commit and then inserts nothing.
+    """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        statement: Any = pg_insert(AssetStateStoreModel).values(**values).on_conflict_do_nothing()
+        statement: Any = pg_insert(model).values(**values).on_conflict_do_nothing()
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        statement = sqlite_insert(AssetStateStoreModel).values(**values).on_conflict_do_nothing()
+        statement = sqlite_insert(model).values(**values).on_conflict_do_nothing()
     else:  # MySQL
         from sqlalchemy import insert
 
-        statement = insert(AssetStateStoreModel).values(**values).prefix_with("IGNORE")
+        statement = insert(model).values(**values).prefix_with("IGNORE")
     return bool(session.execute(statement).rowcount == 1)
 
 

@@ -35,4 +35,4 @@ def test_fastapi_app_only_on_airflow_3_3_and_later() -> None:
     (app,) = apps
     assert app["url_prefix"] == "/twilio"
     paths = {(route.path, tuple(sorted(route.methods))) for route in app["app"].routes if hasattr(route, "methods")}
-    assert {("/{conn_id}/sms", ("POST",)), ("/{conn_id}/status", ("POST",))} <= paths
+    assert {("/{conn_id}/sms", ("POST",)), ("/{conn_id}/status", ("POST",)), ("/{conn_id}/gather", ("POST",))} <= paths
