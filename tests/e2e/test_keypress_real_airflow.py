@@ -160,3 +160,23 @@ def test_a_keypress_delivered_twice_is_recorded_once_and_forgeries_record_nothin
     assert xcoms(stack, "twilio_keypress_")[key] == first
     rows = stack.query("SELECT COUNT(*) FROM xcom WHERE key = ?", key)
     assert rows == [(1,)]
+
+
+def test_a_keypress_for_no_task_instance_or_without_one_records_nothing(stack: Any, emulator: TwilioEmulator) -> None:
+    from twilio.request_validator import RequestValidator
+
+    from airflow_provider_twilio.voice.keypress import TaskInstanceId, action_url
+
+    stack.wait_for(lambda: set(stack.run_states(DAG_ID).values()) & {"success", "failed"}, "the DAG run to end")
+    base = f"http://127.0.0.1:{stack.api_port}"
+    signer = RequestValidator(emulator.auth_token)
+    sid = "CA" + "e" * 32
+    form = {"CallSid": sid, "AccountSid": emulator.account_sid, "Digits": "1"}
+    # Signed, for a task instance that does not exist: told so, nothing recorded.
+    missing = action_url(base, "twilio_default", TaskInstanceId(DAG_ID, run_id(stack), "no_such_task"), "1")
+    status, answer = post(missing, form, signer.compute_signature(missing, form))
+    assert status == 200 and "could not be recorded" in answer and answer.endswith("<Hangup/></Response>")
+    # Signed, but naming no task instance: 400.
+    bare = f"{base}/twilio/twilio_default/gather?key=1"
+    assert post(bare, form, signer.compute_signature(bare, form))[0] == 400
+    assert stack.query("SELECT COUNT(*) FROM xcom WHERE key = ?", f"twilio_keypress_{sid}") == [(0,)]
