@@ -2,8 +2,7 @@
 AF3 := .venv/airflow-3/bin/python
 AF2 := .venv/airflow-2/bin/python
 LINT_PATHS := airflow_provider_twilio tests example_dags benchmarks scripts
-# The older Airflow 3 lines run the unit tests plus the tests marked every_line (3.2: unit tests only);
-# 3.1 adds the browser test.
+# The older Airflow 3 lines run the unit tests plus the tests marked every_line; 3.1 adds the browser test.
 LINES := 3.0 3.1 3.2
 LINE_TESTS := not integration and not e2e or every_line
 
@@ -49,13 +48,8 @@ test-2: env-2
 
 test-lines: $(LINES:%=test-%)
 
-test-3.0: env-3.0
-	.venv/airflow-3.0/bin/python -m pytest tests -m "$(LINE_TESTS)"
-
-# Unit tests only: under dag.test() and the triggerer, Airflow 3.2.2's in-process execution API fails
-# with the dependency versions these pins resolve (README, Tested Airflow versions).
-test-3.2: env-3.2
-	.venv/airflow-3.2/bin/python -m pytest tests/unit
+test-3.0 test-3.2: test-%: env-%
+	.venv/airflow-$*/bin/python -m pytest tests -m "$(LINE_TESTS)"
 
 test-3.1: env-3.1 browser
 	.venv/airflow-3.1/bin/python -m pytest tests -m "$(LINE_TESTS) or e2e"

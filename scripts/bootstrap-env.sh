@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 line="${1:?which environment: airflow-3, airflow-2, airflow-3.0, airflow-3.1 or airflow-3.2}"
 refreeze="${2:-}"
 line_packages=()
+exclude_newer=""
+exempt_from_exclude_newer=()
 case "$line" in
   airflow-3) airflow_version="3.3.2"; constraints="constraints/airflow-3.3.txt" ;;
   airflow-2) airflow_version="2.11.2"; constraints="constraints/airflow-2.11.txt" ;;
@@ -17,7 +19,15 @@ case "$line" in
   airflow-3.0) airflow_version="3.0.6"; constraints="constraints/airflow-3.0.txt"
     line_packages=(apache-airflow-providers-fab "cadwyn<6" "fastapi<0.118") ;;
   airflow-3.1) airflow_version="3.1.8"; constraints="constraints/airflow-3.1.txt" ;;
-  airflow-3.2) airflow_version="3.2.2"; constraints="constraints/airflow-3.2.txt" ;;
+  # Airflow 3.2.2 puts no upper bound on the libraries its in-process execution API is built on, and
+  # some later releases break that API under dag.test() and the triggerer: svcs 26 fails every request
+  # with KeyError 'svcs_registry', FastAPI 0.165 (with cadwyn 8) with a pydantic error on the
+  # task-state payload. Rather than bound only the ones found so far, --refreeze resolves this line
+  # from what PyPI held when 3.2.2 was released (uploaded 2026-05-29 05:19 UTC; the bound leaves it a
+  # few minutes), as Airflow's own constraints for it were; the pins in constraints/ then keep ordinary
+  # installs to those versions. Exempt: common-compat, whose minimum in pyproject.toml came later.
+  airflow-3.2) airflow_version="3.2.2"; constraints="constraints/airflow-3.2.txt"
+    exclude_newer="2026-05-29T06:00:00Z"; exempt_from_exclude_newer=(apache-airflow-providers-common-compat) ;;
   *) echo "unknown environment: $line" >&2; exit 2 ;;
 esac
 
@@ -43,9 +53,21 @@ if [ -z "$refreeze" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; the
   exit 0
 fi
 
+# uv keeps installed packages that satisfy the requirements, whatever their upload date: a date-bounded
+# re-resolve starts from an empty environment.
+if [ -n "$refreeze" ] && [ -n "$exclude_newer" ]; then
+  rm -rf "$env_dir"
+fi
 [ -x "$env_dir/bin/python" ] || "$uv" venv --quiet --python "$python" "$env_dir"
 if [ -n "$refreeze" ]; then
-  "$uv" pip install --quiet --python "$env_dir/bin/python" \
+  date_bounds=()
+  if [ -n "$exclude_newer" ]; then
+    date_bounds=(--exclude-newer "$exclude_newer")
+    for package in ${exempt_from_exclude_newer[@]+"${exempt_from_exclude_newer[@]}"}; do
+      date_bounds+=(--exclude-newer-package "$package=$(date -u +%Y-%m-%dT%H:%M:%SZ)")
+    done
+  fi
+  "$uv" pip install --quiet --python "$env_dir/bin/python" ${date_bounds[@]+"${date_bounds[@]}"} \
     "apache-airflow==$airflow_version" ${line_packages[@]+"${line_packages[@]}"} -e "$project"
   "$uv" pip freeze --quiet --python "$env_dir/bin/python" --exclude-editable \
     | grep -v '^airflow-provider-twilio' > "$constraints"
