@@ -54,7 +54,8 @@ def main() -> int:
             try:
                 for name in ("api-server", "dag-processor", "scheduler", "triggerer"):
                     airflow.start(name)
-                airflow.wait_for(lambda: emu.request_log(), "the watcher's first poll of the inbox")
+                # A new watcher counts texts from the moment it logs that it watches (docs/events.md).
+                airflow.wait_for(lambda: airflow.logged("triggerer", "Watching texts to"), "the watcher to start")
                 print(f"The watcher polls {WATCHED} (the connection's default_from); {USER} texts {TEXT!r}.")
                 started = time.monotonic()
                 emu.inject_inbound(from_=USER, to=WATCHED, body=TEXT)

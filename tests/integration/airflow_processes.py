@@ -141,6 +141,10 @@ class AirflowStack:
         parts += [f"--- {log.relative_to(self.home)}\n{tail(log, 15)}" for log in task_logs]
         return "\n".join(parts)
 
+    def logged(self, name: str, text: str) -> bool:
+        """Whether any run of process ``name`` has logged ``text`` so far."""
+        return any(text in log.read_text(errors="replace") for log in self.logs.get(name, []) if log.exists())
+
     def wait_for(self, probe: Callable[[], T], what: str, timeout: float = WAIT) -> T:
         """Poll ``probe`` until it returns something truthy; fail naming ``what`` with the logs."""
         deadline = time.monotonic() + timeout
