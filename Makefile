@@ -37,22 +37,33 @@ browser:
 
 test: env lint browser test-3 test-2 test-lines
 
-# Tests marked own_process run in a second pytest process (see the marker's comment in the test).
+# Most tests wait on the emulator, Airflow subprocesses and timers, not on the CPU: they run in
+# $(WORKERS) pytest-xdist workers. Tests marked serial assert that nothing stalls an event loop, so they
+# run afterwards with nothing beside them; own_process tests run in a pytest process of their own (see
+# the marker's comment in the test). Each call: the python, then the marker expression to run.
+WORKERS ?= 4
+parallel = $(1) -m pytest tests -n $(WORKERS) -m "($(2)) and not serial and not own_process"
+serial = $(1) -m pytest tests -m "($(2)) and serial"
+
 test-3: env-3
-	$(AF3) -m pytest tests -m "not own_process"
+	$(call parallel,$(AF3),not own_process)
+	$(call serial,$(AF3),not own_process)
 	$(AF3) -m pytest tests -m own_process
 
 test-2: env-2
-	$(AF2) -m pytest tests -m "not own_process"
+	$(call parallel,$(AF2),not own_process)
+	$(call serial,$(AF2),not own_process)
 	$(AF2) -m pytest tests -m own_process
 
 test-lines: $(LINES:%=test-%)
 
 test-3.0 test-3.2: test-%: env-%
-	.venv/airflow-$*/bin/python -m pytest tests -m "$(LINE_TESTS)"
+	$(call parallel,.venv/airflow-$*/bin/python,$(LINE_TESTS))
+	$(call serial,.venv/airflow-$*/bin/python,$(LINE_TESTS))
 
 test-3.1: env-3.1 browser
-	.venv/airflow-3.1/bin/python -m pytest tests -m "$(LINE_TESTS) or e2e"
+	$(call parallel,.venv/airflow-3.1/bin/python,$(LINE_TESTS) or e2e)
+	$(call serial,.venv/airflow-3.1/bin/python,$(LINE_TESTS) or e2e)
 
 # The approval conversation (dag.test()), then the SMS command one (real Airflow 3 processes).
 demo: env-3

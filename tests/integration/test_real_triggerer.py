@@ -25,7 +25,7 @@ import pytest
 if TYPE_CHECKING:
     from airflow_provider_twilio.emulator.server import TwilioEmulator
 
-pytestmark = [pytest.mark.integration, pytest.mark.every_line]
+pytestmark = [pytest.mark.integration, pytest.mark.every_line, pytest.mark.serial]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAG_FILE = Path(__file__).resolve().parent / "dags" / "real_triggerer_inbound.py"

@@ -201,6 +201,7 @@ def test_late_subscriber_reads_back_what_history_dropped(
 SLOW_CALLBACK = 0.5
 
 
+@pytest.mark.serial
 def test_hostile_body_does_not_block_the_event_loop(
     twilio_emulator: TwilioEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
