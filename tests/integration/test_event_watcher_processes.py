@@ -92,6 +92,8 @@ def asset_state_store_available() -> bool:
 )
 def test_each_text_fires_once_across_a_sigkilled_triggerer(stack: Any, emulator: Any) -> None:
     before = len(stack.asset_event_payloads(ASSET))
+    # Texts of earlier tests in this module's deployment (if any ran before, in this process) are left out.
+    answered = set(acknowledgements(emulator, ANN) + acknowledgements(emulator, BOB))
 
     def new_events() -> list[dict[str, Any]]:
         return stack.asset_event_payloads(ASSET)[before:]
@@ -127,7 +129,11 @@ def test_each_text_fires_once_across_a_sigkilled_triggerer(stack: Any, emulator:
 
     stack.wait_for(lambda: len(consumed()) >= len(sids), "DAG runs for all six events")
     assert consumed() == sorted(sids), "an event was consumed by more than one run"
-    stack.wait_for(lambda: len(acknowledgements(emulator, ANN)) >= 5, "the answers to the first sender")
-    stack.wait_for(lambda: len(acknowledgements(emulator, BOB)) >= 2, "the answers to the second sender")
-    jobs = [a.split(":")[0] for a in acknowledgements(emulator, ANN) + acknowledgements(emulator, BOB)]
-    assert sorted(jobs) == sorted(f"Started {job}" for job in ("nightly-report", "a", "b", "c", "d", "e", "f"))
+
+    def answers(to: str) -> list[str]:
+        return [a for a in acknowledgements(emulator, to) if a not in answered]
+
+    stack.wait_for(lambda: len(answers(ANN)) >= 4, "the answers to the first sender")
+    stack.wait_for(lambda: len(answers(BOB)) >= 2, "the answers to the second sender")
+    jobs = [a.split(":")[0] for a in answers(ANN) + answers(BOB)]
+    assert sorted(jobs) == sorted(f"Started {job}" for job in ("a", "b", "c", "d", "e", "f"))
