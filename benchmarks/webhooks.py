@@ -18,7 +18,6 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -34,6 +33,10 @@ from urllib.parse import urlencode
 
 NAME = "webhooks"
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the process helper lives with the tests that share it
+
+from tests.integration.airflow_processes import stop_process_group  # noqa: E402
+
 ACCOUNT = "AC" + "0" * 32
 TOKEN = "b" * 32
 NUMBER = "+15005550006"
@@ -68,19 +71,6 @@ def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
             [sys.executable, "-m", "airflow", *args], env=env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True, cwd=ROOT,
         )  # fmt: skip
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    for sig, grace in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 5.0)):
-        if proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, sig)
-            proc.wait(timeout=grace)
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def wait_until(probe: Callable[[], bool], what: str, timeout: float = 240.0) -> None:
@@ -264,7 +254,7 @@ def main() -> int:
         ]
     finally:
         for proc in reversed(procs):
-            stop(proc)
+            stop_process_group(proc, term_grace=20.0)
         shutil.rmtree(home, ignore_errors=True)
     print("BENCH_JSON " + json.dumps(rows))
     return 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.integration.airflow_processes import stop_process_group
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -107,22 +108,6 @@ def _tail(log: Path, lines: int = 40) -> str:
         return "(no log)"
 
 
-def _stop(process: subprocess.Popen[Any]) -> None:
-    """Stop the api-server and the workers it started (its own process group)."""
-    if process.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, SHUTDOWN_TIMEOUT), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
 @pytest.fixture(scope="module")
 def airflow_api_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
     if airflow_major() < 3:
@@ -166,7 +151,7 @@ def airflow_api_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.
         _wait_until_up(f"{base_url}/api/v2/version", process, log)
         yield ApiServer(base_url=base_url, home=home, env=env)
     finally:
-        _stop(process)
+        stop_process_group(process, term_grace=SHUTDOWN_TIMEOUT)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +28,7 @@ import pytest
 from airflow_provider_twilio.emulator import TwilioEmulator
 from airflow_provider_twilio.webhooks import webhooks_supported
 from tests.e2e.conftest import free_port
+from tests.integration.airflow_processes import stop_process_group
 
 pytestmark = [
     pytest.mark.integration,
@@ -87,18 +87,7 @@ def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
     try:
         yield proc
     finally:
-        for sig, grace in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 5.0)):
-            if proc.poll() is not None:
-                break
-            try:
-                os.killpg(proc.pid, sig)
-                proc.wait(timeout=grace)
-            except ProcessLookupError:
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        with suppress(ProcessLookupError):  # workers left behind by a parent that exited first
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_process_group(proc, term_grace=20.0)
 
 
 def wait_for(probe: Callable[[], T], what: str, airflow: Airflow) -> T:

@@ -51,6 +51,25 @@ def tail(path: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
+def stop_process_group(process: subprocess.Popen[Any], term_grace: float = STOP_GRACE, kill_grace: float = 5.0) -> None:
+    """Stop a process started with ``start_new_session=True`` and everything it started (its group).
+
+    SIGTERM first, SIGKILL if it lingers past ``term_grace``; then SIGKILL whatever is left in the
+    group (workers of a leader that exited first), so no Airflow process outlives its test.
+    """
+    for sig, grace in ((signal.SIGTERM, term_grace), (signal.SIGKILL, kill_grace)):
+        if process.poll() is not None:
+            break
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=grace)
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 class AirflowStack:
     """The processes of one Airflow 3 deployment on SQLite, started and stopped one by one."""
 

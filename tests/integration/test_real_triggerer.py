@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
+
+from tests.integration.airflow_processes import stop_process_group
 
 if TYPE_CHECKING:
     from airflow_provider_twilio.emulator.server import TwilioEmulator
@@ -242,19 +243,7 @@ def triggerer(log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
         try:
             yield proc
         finally:
-            for sig, grace in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 10.0)):
-                if proc.poll() is not None:
-                    break
-                try:
-                    os.killpg(proc.pid, sig)
-                except ProcessLookupError:
-                    break
-                try:
-                    proc.wait(timeout=grace)
-                except subprocess.TimeoutExpired:
-                    continue
-            with suppress(ProcessLookupError):  # children left behind by a triggerer that exited first
-                os.killpg(proc.pid, signal.SIGKILL)
+            stop_process_group(proc, term_grace=20.0, kill_grace=10.0)
 
 
 def wait_for(probe: Callable[[], T | None], what: str, proc: subprocess.Popen[bytes], report: Callable[[], str]) -> T:
