@@ -6,10 +6,20 @@ LINT_PATHS := airflow_provider_twilio tests example_dags benchmarks scripts
 LINES := 3.0 3.1 3.2
 LINE_TESTS := not integration and not e2e or every_line
 
-.PHONY: env env-3 env-2 $(LINES:%=env-%) constraints lint test test-3 test-2 test-lines $(LINES:%=test-%) \
-	browser demo demo-command bench dist clean
+ENVS := env-3 env-2 $(LINES:%=env-%)
+# Work that waits on downloads or on other processes more than on the CPU runs several at a time;
+# --output-sync keeps each one's output together.
+SUBMAKE := $(MAKE) --no-print-directory --output-sync=target
 
-env: env-3 env-2 $(LINES:%=env-%)
+.PHONY: env setup $(ENVS) constraints lint test test-3 test-2 test-lines $(LINES:%=test-%) \
+	$(LINES:%=parallel-%) $(LINES:%=serial-%) browser demo demo-command bench dist clean
+
+env:
+	@$(SUBMAKE) -j5 $(ENVS)
+
+# All that make test installs, at once: the five environments and Chromium.
+setup:
+	@$(SUBMAKE) -j6 $(ENVS) browser
 
 env-3:
 	@scripts/bootstrap-env.sh airflow-3
@@ -35,7 +45,7 @@ lint: env-3
 browser:
 	@scripts/ensure-chromium.sh
 
-test: env lint browser test-3 test-2 test-lines
+test: setup lint test-3 test-2 test-lines
 
 # Most tests wait on the emulator, Airflow subprocesses and timers, not on the CPU: they run in
 # $(WORKERS) pytest-xdist workers. Tests marked serial assert that nothing stalls an event loop, so they
@@ -55,15 +65,23 @@ test-2: env-2
 	$(call serial,$(AF2),not own_process)
 	$(AF2) -m pytest tests -m own_process
 
-test-lines: $(LINES:%=test-%)
+# The older lines' parallel parts run side by side (two workers each), then their serial tests one by one.
+test-lines: browser
+	@$(SUBMAKE) -j3 WORKERS=2 $(LINES:%=parallel-%)
+	@$(SUBMAKE) $(LINES:%=serial-%)
 
-test-3.0 test-3.2: test-%: env-%
-	$(call parallel,.venv/airflow-$*/bin/python,$(LINE_TESTS))
-	$(call serial,.venv/airflow-$*/bin/python,$(LINE_TESTS))
+$(LINES:%=test-%): test-%: parallel-% serial-%
 
-test-3.1: env-3.1 browser
-	$(call parallel,.venv/airflow-3.1/bin/python,$(LINE_TESTS) or e2e)
-	$(call serial,.venv/airflow-3.1/bin/python,$(LINE_TESTS) or e2e)
+LINE_MARKS_3.0 := $(LINE_TESTS)
+LINE_MARKS_3.1 := $(LINE_TESTS) or e2e
+LINE_MARKS_3.2 := $(LINE_TESTS)
+
+parallel-3.1: browser
+$(LINES:%=parallel-%): parallel-%: env-%
+	$(call parallel,.venv/airflow-$*/bin/python,$(LINE_MARKS_$*))
+
+$(LINES:%=serial-%): serial-%: env-%
+	$(call serial,.venv/airflow-$*/bin/python,$(LINE_MARKS_$*))
 
 # The approval conversation (dag.test()), then the SMS command one (real Airflow 3 processes).
 demo: env-3

@@ -38,10 +38,15 @@ if ! "$python" -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] < (
 fi
 
 tools=".venv/tools"
-if [ ! -x "$tools/bin/uv" ]; then
-  "$python" -m venv "$tools"
-  "$tools/bin/pip" install --quiet "uv==0.13.9"
-fi
+mkdir -p .venv
+# `make env` builds the environments at once: the first to get here installs uv, the others wait.
+(
+  flock 9
+  if [ ! -x "$tools/bin/uv" ]; then
+    "$python" -m venv "$tools"
+    "$tools/bin/pip" install --quiet "uv==0.13.9"
+  fi
+) 9>.venv/.tools.lock
 uv="$tools/bin/uv"
 
 # The project's own environment: the emulator, users' test extra, our dev tools and the benchmarks' baseline.
