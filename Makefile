@@ -7,19 +7,14 @@ LINES := 3.0 3.1 3.2
 LINE_TESTS := not integration and not e2e or every_line
 
 ENVS := env-3 env-2 $(LINES:%=env-%)
-# Work that waits on downloads or on other processes more than on the CPU runs several at a time;
-# --output-sync keeps each one's output together.
+# For test suites run side by side: --output-sync keeps each one's output together.
 SUBMAKE := $(MAKE) --no-print-directory --output-sync=target
 
-.PHONY: env setup $(ENVS) constraints lint test test-3 test-2 test-lines $(LINES:%=test-%) \
+.PHONY: env $(ENVS) constraints lint test test-3 test-2 test-lines $(LINES:%=test-%) \
 	$(LINES:%=parallel-%) $(LINES:%=serial-%) browser demo demo-command bench dist clean
 
-env:
-	@$(SUBMAKE) -j5 $(ENVS)
-
-# All that make test installs, at once: the five environments and Chromium.
-setup:
-	@$(SUBMAKE) -j6 $(ENVS) browser
+# One at a time: built side by side on two cores, their installs and bytecode compiles took longer.
+env: $(ENVS)
 
 env-3:
 	@scripts/bootstrap-env.sh airflow-3
@@ -45,25 +40,24 @@ lint: env-3
 browser:
 	@scripts/ensure-chromium.sh
 
-test: setup lint test-3 test-2 test-lines
+test: env lint browser test-3 test-2 test-lines
 
 # Most tests wait on the emulator, Airflow subprocesses and timers, not on the CPU: they run in
 # $(WORKERS) pytest-xdist workers. Tests marked serial assert that nothing stalls an event loop, so they
-# run afterwards with nothing beside them; own_process tests run in a pytest process of their own (see
-# the marker's comment in the test). Each call: the python, then the marker expression to run.
+# run afterwards with nothing beside them, in a pytest process that also runs the own_process tests
+# (see the marker's comment in the test). Each call: the python, then the marker expression to run.
 WORKERS ?= 4
+ALL := serial or not serial
 parallel = $(1) -m pytest tests -n $(WORKERS) -m "($(2)) and not serial and not own_process"
-serial = $(1) -m pytest tests -m "($(2)) and serial"
+serial = $(1) -m pytest tests -m "($(2)) and (serial or own_process)"
 
 test-3: env-3
-	$(call parallel,$(AF3),not own_process)
-	$(call serial,$(AF3),not own_process)
-	$(AF3) -m pytest tests -m own_process
+	$(call parallel,$(AF3),$(ALL))
+	$(call serial,$(AF3),$(ALL))
 
 test-2: env-2
-	$(call parallel,$(AF2),not own_process)
-	$(call serial,$(AF2),not own_process)
-	$(AF2) -m pytest tests -m own_process
+	$(call parallel,$(AF2),$(ALL))
+	$(call serial,$(AF2),$(ALL))
 
 # The older lines' parallel parts run side by side (two workers each), then their serial tests one by one.
 test-lines: browser

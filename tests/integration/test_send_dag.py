@@ -118,8 +118,8 @@ dag.test(run_conf=json.loads(sys.argv[2]))
 
 
 # In one pytest process after the whole Airflow 3.3 suite, this test's in-process DagRun lookup finds no run
-# that the killed try-1 process created; alone it passes. Until that interaction is found, the Makefile
-# runs it in a process of its own.
+# that the killed try-1 process created; alone, or after the few serial tests, it passes. Until that
+# interaction is found, the Makefile runs it apart from the whole suite, with the serial tests.
 @pytest.mark.own_process
 def test_worker_killed_halfway_then_try_two_texts_nobody_twice(airflow_db: Path, twilio_emulator: Any) -> None:
     """Try 1 runs under ``dag.test()`` in a real process, SIGKILLed once half the messages exist; try 2
