@@ -29,7 +29,9 @@ os.environ.pop("AIRFLOW_CONN_TWILIO_DEFAULT", None)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "own_process: run by `make test` apart from the whole suite, with the serial tests")
+    config.addinivalue_line(
+        "markers", "own_process: run by `make test` apart from the whole suite, with the serial tests"
+    )
     config.addinivalue_line(
         "markers", "serial: asserts that nothing stalls an event loop; `make test` runs it with no test beside it"
     )
