@@ -470,15 +470,29 @@ def test_stopping_the_task_stops_sending():
 def test_long_batches_log_progress_while_sending(caplog):
     fake = FakeMessages()
     original_create = fake.create
+    progressed = threading.Event()
 
-    def slow_create(**kwargs):
-        time.sleep(0.01)
+    class ProgressWatch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage().startswith("Progress "):
+                progressed.set()
+
+    def create_after_progress(**kwargs):
+        # No message is created before the batch has reported progress once: however the threads are
+        # scheduled, the batch is still sending when its first progress interval ends.
+        progressed.wait(timeout=5)
         return original_create(**kwargs)
 
-    fake.create = slow_create
+    fake.create = create_after_progress
     options = BatchOptions(max_concurrency=2, retry=FAST, progress_interval=0.02)
-    with caplog.at_level(logging.INFO):
-        BatchSender(fake, make_batch(NUMBERS).request, options, logging.getLogger("t")).run(NUMBERS)
+    logger = logging.getLogger("t")
+    watch = ProgressWatch()
+    logger.addHandler(watch)
+    try:
+        with caplog.at_level(logging.INFO):
+            BatchSender(fake, make_batch(NUMBERS).request, options, logger).run(NUMBERS)
+    finally:
+        logger.removeHandler(watch)
     progress = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Progress ")]
     assert progress and all("remaining" in line and "messages/s" in line for line in progress)
     assert not any("+1415" in r.getMessage() for r in caplog.records)  # no per-message lines
