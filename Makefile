@@ -13,7 +13,7 @@ SUBMAKE := $(MAKE) --no-print-directory --output-sync=target
 .PHONY: env $(ENVS) constraints lint test test-3 test-2 test-lines $(LINES:%=test-%) \
 	$(LINES:%=parallel-%) $(LINES:%=serial-%) browser demo demo-command bench dist clean
 
-# One at a time: built side by side on two cores, their installs and bytecode compiles took longer.
+# One at a time: side by side they were no faster on two cores.
 env: $(ENVS)
 
 env-3:
