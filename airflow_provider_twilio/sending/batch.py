@@ -25,6 +25,9 @@ from airflow_provider_twilio.sending.results import from_error, from_message
 from airflow_provider_twilio.sending.validation import MessageRequest
 
 PROGRESS_INTERVAL = 5.0
+WAITERS_PER_SLOT = 4
+"""Worker threads beyond the slots, per slot: recipients waiting out a backoff or the commit grace hold
+a thread but no slot, so up to this many per slot can wait while the others keep sending."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,13 @@ class BatchOptions:
 
 
 class BatchSender:
-    """Sends ``request`` to many recipients over one SDK messages list resource shared by worker threads."""
+    """Sends ``request`` to many recipients over one SDK messages list resource shared by worker threads.
+
+    At most ``max_concurrency`` recipients are being sent at once, each holding a slot through its rate
+    wait, the reading of what exists before it, and its create request. Waiting between requests
+    (throttling backoff, the commit grace after an ambiguous failure) holds only a thread, and the log
+    reads during the grace take a slot each.
+    """
 
     def __init__(
         self,
@@ -59,6 +68,7 @@ class BatchSender:
         self._sent = 0
         self._failed = 0
         self._prior: PriorMessages | None = None
+        self._slots = threading.Semaphore(options.max_concurrency)
 
     @property
     def auth_failure(self) -> TwilioProviderError | None:
@@ -69,7 +79,7 @@ class BatchSender:
         if not recipients:
             return {}
         self._prior = PriorMessages(self.messages, self.request, recipients, self.options.retry, self._sleep)
-        workers = max(1, min(self.options.max_concurrency, len(recipients)))
+        workers = max(1, min(self.options.max_concurrency * (1 + WAITERS_PER_SLOT), len(recipients)))
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="twilio-send") as pool:
             futures: dict[Future[dict[str, Any]], str] = {pool.submit(self.send_one, to): to for to in recipients}
@@ -103,20 +113,22 @@ class BatchSender:
         existed_before: frozenset[str] | None = None
         throttled = resent = 0
         while True:
-            if self._auth_failure is not None:
-                return self._skipped(to)
-            if self._stopping:
-                raise RuntimeError("the batch was stopped")
-            if self._limiter is not None:
-                self._limiter.acquire()
-            if first_attempt is None:
-                assert self._prior is not None
-                existed_before = self._prior.before_attempt(to)
-                first_attempt = datetime.now(timezone.utc)
-            try:
-                return from_message(to, self.messages.create(**kwargs))
-            except Exception as exc:
-                error = classify_exception(exc)
+            with self._slots:
+                # Checked again once the slot is ours: the batch may have stopped while this thread waited.
+                if self._auth_failure is not None:
+                    return self._skipped(to)
+                if self._stopping:
+                    raise RuntimeError("the batch was stopped")
+                if self._limiter is not None:
+                    self._limiter.acquire()
+                if first_attempt is None:
+                    assert self._prior is not None
+                    existed_before = self._prior.before_attempt(to)
+                    first_attempt = datetime.now(timezone.utc)
+                try:
+                    return from_message(to, self.messages.create(**kwargs))
+                except Exception as exc:
+                    error = classify_exception(exc)
             if error.error_type is ErrorType.RATE_LIMITED and throttled < policy.throttle_retries:
                 self._sleep(policy.delay(throttled))
                 throttled += 1
@@ -151,11 +163,11 @@ class BatchSender:
         return found
 
     def _lookup(self, to: str, since: datetime, existed_before: frozenset[str] | None) -> Lookup:
-        return read_with_retries(
-            lambda: find_own_message(self.messages, to, self.request, since, existed_before),
-            self.options.retry,
-            self._sleep,
-        )
+        def read() -> Lookup:
+            with self._slots:
+                return find_own_message(self.messages, to, self.request, since, existed_before)
+
+        return read_with_retries(read, self.options.retry, self._sleep)
 
     @staticmethod
     def _unconfirmed(error: TwilioProviderError, lookalike: Any) -> TwilioApiError:

@@ -496,3 +496,60 @@ def test_long_batches_log_progress_while_sending(caplog):
     progress = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Progress ")]
     assert progress and all("remaining" in line and "messages/s" in line for line in progress)
     assert not any("+1415" in r.getMessage() for r in caplog.records)  # no per-message lines
+
+
+def test_a_recipient_in_its_commit_grace_holds_no_request_slot():
+    """With one slot, the rest of the batch is sent while one recipient waits out the grace after a 5xx."""
+    fake = FakeMessages({NUMBERS[0]: ["500"]})
+    others = set(NUMBERS[1:9])
+    policy = RetryPolicy(base_delay=0, max_delay=0, commit_grace=1.0, grace_poll_interval=1.0)
+    sent_during_grace: list[bool] = []
+
+    def grace_sleep(_seconds):
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not others <= {m.to for m in fake.log}:
+            time.sleep(0.01)
+        sent_during_grace.append(others <= {m.to for m in fake.log})
+
+    sender = BatchSender(
+        fake,
+        make_batch([NUMBERS[0], *sorted(others)]).request,
+        BatchOptions(max_concurrency=1, retry=policy),
+        logging.getLogger("test"),
+        sleep=grace_sleep,
+    )
+    results = sender.run([NUMBERS[0], *sorted(others)])
+
+    assert sent_during_grace and sent_during_grace[0], "the batch waited for one recipient's grace period"
+    assert all(result["sid"] for result in results.values())
+    assert sorted(m.to for m in fake.log) == sorted([NUMBERS[0], *others])  # one message each
+
+
+def test_requests_in_flight_never_exceed_max_concurrency():
+    fake = FakeMessages({to: ["500"] for to in NUMBERS[:10]})
+    in_flight, peak, lock = [0], [0], threading.Lock()
+
+    def counted(call):
+        def wrapper(*args, **kwargs):
+            with lock:
+                in_flight[0] += 1
+                peak[0] = max(peak[0], in_flight[0])
+            try:
+                time.sleep(0.005)
+                result = call(*args, **kwargs)
+                return list(result) if call.__name__ == "stream" else result
+            finally:
+                with lock:
+                    in_flight[0] -= 1
+
+        return wrapper
+
+    fake.create, fake.stream = counted(fake.create), counted(fake.stream)
+    policy = RetryPolicy(base_delay=0, max_delay=0, commit_grace=0.2, grace_poll_interval=0.05)
+    sender = BatchSender(
+        fake, make_batch(NUMBERS).request, BatchOptions(max_concurrency=3, retry=policy), logging.getLogger("t")
+    )
+    results = sender.run(NUMBERS)
+
+    assert all(result["sid"] for result in results.values())
+    assert peak[0] == 3
