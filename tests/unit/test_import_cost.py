@@ -1,7 +1,8 @@
 """DAG files import our modules at parse time, so none of them may pull in the heavy client libraries.
 
-Each module is imported in a fresh interpreter after ``import airflow``; anything heavy that Airflow
-itself already loads (Airflow 2.11 loads ``requests``) is not the module's fault and is left out.
+Each module is imported in its own child process, forked from one interpreter right after ``import
+airflow`` (so Airflow is imported once, not once per module); anything heavy that Airflow itself
+already loads (Airflow 2.11 loads ``requests``) is not the module's fault and is left out.
 """
 
 from __future__ import annotations
@@ -29,43 +30,46 @@ PUBLIC_MODULES = (
 HEAVY = ("twilio", "requests", "aiohttp", "phonenumbers")
 
 PROBE = """
-import importlib, json, sys
-heavy = json.loads(sys.argv[2])
+import importlib, json, os, sys, traceback
+heavy = json.loads(sys.argv[1])
 def loaded():
     return sorted(m for m in sys.modules if m.split(".")[0] in heavy)
 import airflow
 baseline = loaded()
-if sys.argv[1]:
-    importlib.import_module(sys.argv[1])
-print("PROBE " + json.dumps({"baseline": baseline, "after": loaded()}))
+print("PROBE " + json.dumps({"module": "", "result": {"baseline": baseline, "after": baseline}}), flush=True)
+for module in sys.argv[2:]:
+    # Each module in a child forked after `import airflow`: a fresh interpreter each, minus Airflow's import.
+    pid = os.fork()
+    if pid == 0:
+        try:
+            importlib.import_module(module)
+            result = {"baseline": baseline, "after": loaded()}
+        except BaseException:
+            result = "importing " + module + " failed:\\n" + traceback.format_exc()[-3000:]
+        print("PROBE " + json.dumps({"module": module, "result": result}), flush=True)
+        os._exit(0)
+    os.waitpid(pid, 0)
 """
-
-
-def _start(module: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-c", PROBE, module, json.dumps(HEAVY)],
-        env=os.environ.copy(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _result(proc: subprocess.Popen[str], module: str) -> dict[str, list[str]] | str:
-    """The probe's findings, or why the import failed."""
-    out, err = proc.communicate(timeout=300)
-    for line in out.splitlines():
-        if line.startswith("PROBE "):
-            return json.loads(line.removeprefix("PROBE "))
-    return f"importing {module or 'airflow'} failed (exit {proc.returncode}):\n{err[-3000:]}"
 
 
 @pytest.fixture(scope="module")
 def probes() -> dict[str, dict[str, list[str]] | str]:
-    """Every probe at once (fresh interpreters in parallel); the bare ``import airflow`` is under ''."""
-    modules = ["", *PUBLIC_MODULES, "twilio.rest"]
-    procs = {module: _start(module) for module in modules}
-    return {module: _result(proc, module) for module, proc in procs.items()}
+    """Every probe's findings by module; the bare ``import airflow`` is under ''."""
+    modules = [*PUBLIC_MODULES, "twilio.rest"]
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(HEAVY), *modules],
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    found = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith("PROBE "):
+            report = json.loads(line.removeprefix("PROBE "))
+            found[report["module"]] = report["result"]
+    failure = f"the probe failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
+    return {module: found.get(module, failure) for module in ["", *modules]}
 
 
 def _probe(probes: dict[str, dict[str, list[str]] | str], module: str) -> dict[str, list[str]]:
