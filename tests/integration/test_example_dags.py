@@ -249,7 +249,9 @@ def test_readme_minimal_dag(
     monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(tmp_path))
     monkeypatch.setattr(settings, "DAGS_FOLDER", str(tmp_path))
     approver = "+15551230001"
-    twilio_emulator.add_auto_reply(to=approver, body="YES 4821", delay=0.5, times=1)
+    # The reply is in the log by the deferred sensor's first poll: the README keeps the default 60 s
+    # poke_interval, so a later reply would wait a minute. test_reply_gated_dag covers later replies.
+    twilio_emulator.add_auto_reply(to=approver, body="YES 4821", delay=0, times=1)
 
     dag_run = run_dag(DagBag(dag_folder=str(tmp_path)), "release_approval", trigger)
 
