@@ -451,11 +451,14 @@ def test_stopping_the_task_stops_sending():
     sender = BatchSender(fake, make_batch(NUMBERS).request, BatchOptions(max_concurrency=2), logging.getLogger("t"))
     original_create = fake.create
 
-    def slow_create(**kwargs):
-        time.sleep(0.05)
+    def create_after_the_stop(**kwargs):
+        # The creates in flight end only once the task is stopping, however the threads are scheduled.
+        deadline = time.monotonic() + 5
+        while not sender._stopping and time.monotonic() < deadline:
+            time.sleep(0.005)
         return original_create(**kwargs)
 
-    fake.create = slow_create
+    fake.create = create_after_the_stop
     calls = []
 
     def interrupted(*args, **kwargs):
