@@ -26,6 +26,9 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO_ROOT)
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 os.environ.pop("AIRFLOW_CONN_TWILIO_DEFAULT", None)
+# The suites run side by side on two cores, where importing one DAG file can take longer than Airflow's
+# 30 s default (tests/integration/airflow_processes.py gives the processes it starts the same).
+os.environ["AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT"] = "300"
 
 
 def pytest_configure(config: pytest.Config) -> None:

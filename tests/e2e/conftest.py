@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.airflow_processes import stop_process_group
+from tests.integration.airflow_processes import LOADED_MACHINE_TIMEOUTS, stop_process_group
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -135,6 +135,7 @@ def airflow_api_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.
             "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(port),
+            **LOADED_MACHINE_TIMEOUTS,
         }
     )
     log = home / "api-server.log"

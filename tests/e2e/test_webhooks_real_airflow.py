@@ -28,7 +28,7 @@ import pytest
 from airflow_provider_twilio.emulator import TwilioEmulator
 from airflow_provider_twilio.webhooks import webhooks_supported
 from tests.e2e.conftest import free_port
-from tests.integration.airflow_processes import stop_process_group
+from tests.integration.airflow_processes import LOADED_MACHINE_TIMEOUTS, stop_process_group
 
 pytestmark = [
     pytest.mark.integration,
@@ -157,6 +157,7 @@ def airflow(
             "AIRFLOW_CONN_TWILIO_DEFAULT": json.dumps(connection),
             "PYTHONUNBUFFERED": "1",
             "PYTHONPATH": str(REPO_ROOT),
+            **LOADED_MACHINE_TIMEOUTS,
         }
     )
     logs = [home / "api-server.log", home / "scheduler.log", home / "dag-processor.log"]

@@ -31,6 +31,14 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 WAIT = 120.0  # seconds for any one thing to happen on a shared 2-core machine
 STOP_GRACE = 15.0
 
+# Airflow's own parse timeouts (30 s per DAG file in a DagBag, 50 s per file in the dag-processor)
+# assume a machine with time to spare; `make test` runs suites side by side on two cores, where one
+# import can take longer. Every Airflow process the tests start gets these.
+LOADED_MACHINE_TIMEOUTS = {
+    "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "300",
+    "AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "300",
+}
+
 COMMANDS = {
     "scheduler": ["scheduler", "--skip-serve-logs"],
     "dag-processor": ["dag-processor"],
@@ -103,6 +111,7 @@ class AirflowStack:
                 "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
                 "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
                 "PYTHONUNBUFFERED": "1",
+                **LOADED_MACHINE_TIMEOUTS,
             }
         )
         self.env.update(env)
