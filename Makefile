@@ -5,11 +5,13 @@ LINT_PATHS := airflow_provider_twilio tests example_dags benchmarks scripts
 # The older Airflow 3 lines run the unit tests plus the tests marked every_line; 3.1 adds the browser test.
 LINES := 3.0 3.1 3.2
 LINE_TESTS := not integration and not e2e or every_line
+# Every suite: 3 is Airflow 3.3 and 2 is 2.11 (the full suite each), then the older lines.
+SUITES := 3 2 $(LINES)
 
 ENVS := env-3 env-2 $(LINES:%=env-%)
 
-.PHONY: env $(ENVS) constraints lint test test-3 test-2 test-lines $(LINES:%=test-%) \
-	$(LINES:%=parallel-%) $(LINES:%=serial-%) browser demo demo-command bench dist clean
+.PHONY: env $(ENVS) constraints lint test test-lines $(SUITES:%=test-%) $(SUITES:%=parallel-%) \
+	$(SUITES:%=serial-%) browser demo demo-command bench dist clean
 
 # One at a time: side by side they were no faster on two cores.
 env: $(ENVS)
@@ -38,41 +40,42 @@ lint: env-3
 browser:
 	@scripts/ensure-chromium.sh
 
-test: env lint browser test-3 test-2 test-lines
-
-# Most tests wait on the emulator, Airflow subprocesses and timers, not on the CPU: they run in
-# $(WORKERS) pytest-xdist workers. Tests marked serial assert that nothing stalls an event loop, so they
-# run afterwards with nothing beside them, in a pytest process that also runs the own_process tests
-# (see the marker's comment in the test). Each call: the python, then the marker expression to run.
+# Most tests wait on the emulator, Airflow subprocesses and timers, not on the CPU: each suite runs in
+# $(WORKERS) pytest-xdist workers, and `make test` runs lint and the suites two at a time, longest first.
+# Tests marked serial assert that nothing stalls an event loop, so they run afterwards, one suite after
+# another with nothing beside them, in a pytest process that also runs the own_process tests (see the
+# marker's comment in the test).
 WORKERS ?= 4
+SIDE_BY_SIDE ?= 2
+test: env browser
+	$(MAKE) --no-print-directory -j$(SIDE_BY_SIDE) --output-sync=target parallel-3 lint parallel-2 $(LINES:%=parallel-%)
+	$(MAKE) --no-print-directory $(SUITES:%=serial-%)
+
+# Each call: the python, then the marker expression to run.
 ALL := serial or not serial
 parallel = $(1) -m pytest tests -n $(WORKERS) -m "($(2)) and not serial and not own_process"
 serial = $(1) -m pytest tests -m "($(2)) and (serial or own_process)"
 
-test-3: env-3
-	$(call parallel,$(AF3),$(ALL))
-	$(call serial,$(AF3),$(ALL))
-
-test-2: env-2
-	$(call parallel,$(AF2),$(ALL))
-	$(call serial,$(AF2),$(ALL))
-
-# One line after another: run side by side, the load made Airflow 3.0's DagBag time out parsing an
-# example DAG (30 s).
+# One suite on its own: test-3 (Airflow 3.3), test-2 (2.11), test-3.0, test-3.1, test-3.2, test-lines.
 test-lines: $(LINES:%=test-%)
+$(SUITES:%=test-%): test-%: parallel-% serial-%
+	@true
 
-$(LINES:%=test-%): test-%: parallel-% serial-%
+MARKS_3 := $(ALL)
+MARKS_2 := $(ALL)
+MARKS_3.0 := $(LINE_TESTS)
+MARKS_3.1 := $(LINE_TESTS) or e2e
+MARKS_3.2 := $(LINE_TESTS)
+PYTHON_3 := $(AF3)
+PYTHON_2 := $(AF2)
+$(foreach line,$(LINES),$(eval PYTHON_$(line) := .venv/airflow-$(line)/bin/python))
 
-LINE_MARKS_3.0 := $(LINE_TESTS)
-LINE_MARKS_3.1 := $(LINE_TESTS) or e2e
-LINE_MARKS_3.2 := $(LINE_TESTS)
+parallel-3 parallel-3.1: browser
+$(SUITES:%=parallel-%): parallel-%: env-%
+	$(call parallel,$(PYTHON_$*),$(MARKS_$*))
 
-parallel-3.1: browser
-$(LINES:%=parallel-%): parallel-%: env-%
-	$(call parallel,.venv/airflow-$*/bin/python,$(LINE_MARKS_$*))
-
-$(LINES:%=serial-%): serial-%: env-%
-	$(call serial,.venv/airflow-$*/bin/python,$(LINE_MARKS_$*))
+$(SUITES:%=serial-%): serial-%: env-%
+	$(call serial,$(PYTHON_$*),$(MARKS_$*))
 
 # The approval conversation (dag.test()), then the SMS command one (real Airflow 3 processes).
 demo: env-3
