@@ -105,7 +105,12 @@ def test_status_sensor_and_trigger_follow_service_messages_to_delivery(twilio_em
     assert [state["status"] for state in done.xcom_value.values()] == ["delivered", "delivered"]
 
     trigger = TwilioMessageStatusTrigger(message_sids=sids, poll_interval=0.1)
-    event = asyncio.run(asyncio.wait_for(trigger.run().__anext__(), 15))
+
+    async def first() -> Any:
+        # Started inside the loop, so asyncio.run closes the generator (and its HTTP session) at the end.
+        return await asyncio.wait_for(trigger.run().__anext__(), 15)
+
+    event = asyncio.run(first())
     assert [s["status"] for s in event.payload["states"].values()] == ["delivered", "delivered", "undelivered"]
     messages = {m["sid"]: m for m in outbound(twilio_emulator)}
     assert {messages[sid]["from"] for sid in sids} == {DEFAULT_FROM}  # picked as they moved on
