@@ -41,13 +41,14 @@ browser:
 	@scripts/ensure-chromium.sh
 
 # Most tests wait on the emulator, Airflow subprocesses and timers, not on the CPU: each suite runs in
-# $(WORKERS) pytest-xdist workers, and `make test` runs lint and the suites two at a time, longest first.
+# $(WORKERS) pytest-xdist workers, and `make test` runs lint and the suites two at a time, longest first,
+# each suite's environment built (if missing) just before it, beside the suite already running.
 # Tests marked serial assert that nothing stalls an event loop, so they run afterwards, one suite after
 # another with nothing beside them, in a pytest process that also runs the own_process tests (see the
 # marker's comment in the test).
 WORKERS ?= 4
 SIDE_BY_SIDE ?= 2
-test: env browser
+test: env-3 browser
 	$(MAKE) --no-print-directory -j$(SIDE_BY_SIDE) --output-sync=target parallel-3 lint parallel-2 $(LINES:%=parallel-%)
 	$(MAKE) --no-print-directory $(SUITES:%=serial-%)
 
