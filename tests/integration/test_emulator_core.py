@@ -301,26 +301,48 @@ def test_two_emulators_run_side_by_side() -> None:
         assert second.messages() == []
 
 
+class LogLines(logging.Handler):
+    """Collects the messages logged to the loggers it is attached to, at INFO and up."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
 def test_a_client_hanging_up_during_latency_is_logged_in_one_line(
-    fresh: TwilioEmulator, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+    fresh: TwilioEmulator, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """A timeout during configured latency is routine in fault tests: no ClientDisconnect traceback."""
     import requests
 
-    fresh.configure(latency=0.5)
-    caplog.set_level(logging.INFO)
-    path = f"/2010-04-01/Accounts/{fresh.account_sid}/Messages.json"
-    with pytest.raises(requests.exceptions.Timeout):
-        requests.post(
-            fresh.base_url + path,
-            data={"To": RECIPIENT, "From": DEFAULT_FROM, "Body": "hello"},
-            auth=(fresh.account_sid, fresh.auth_token),
-            timeout=0.1,
-        )
-    wait_for(lambda: any(entry["path"] == path for entry in fresh.request_log()))
-    fresh.configure(latency=0)
+    # Attached to the loggers themselves: once Airflow has configured logging in this process (an earlier
+    # test's dag.test()), a record need not reach the root logger, where caplog listens.
+    collected = LogLines()
+    loggers = [logging.getLogger(name) for name in ("airflow_provider_twilio.emulator.middleware", "uvicorn.error")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(collected)
+        logger.setLevel(logging.INFO)
+    try:
+        fresh.configure(latency=0.5)
+        path = f"/2010-04-01/Accounts/{fresh.account_sid}/Messages.json"
+        with pytest.raises(requests.exceptions.Timeout):
+            requests.post(
+                fresh.base_url + path,
+                data={"To": RECIPIENT, "From": DEFAULT_FROM, "Body": "hello"},
+                auth=(fresh.account_sid, fresh.auth_token),
+                timeout=0.1,
+            )
+        wait_for(lambda: any(entry["path"] == path for entry in fresh.request_log()))
+        fresh.configure(latency=0)
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(collected)
+            logger.setLevel(level)
 
-    lines = [r.getMessage() for r in caplog.records if r.name.startswith(("airflow_provider_twilio", "uvicorn"))]
-    assert lines == [f"POST {path}: the client hung up before it was answered"]
+    assert collected.lines == [f"POST {path}: the client hung up before it was answered"]
     assert "Traceback" not in capfd.readouterr().err
     assert fresh.messages() == []
