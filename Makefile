@@ -49,7 +49,7 @@ browser:
 WORKERS ?= 4
 SIDE_BY_SIDE ?= 2
 test: env-3 browser
-	$(MAKE) --no-print-directory -j$(SIDE_BY_SIDE) --output-sync=target parallel-3 lint parallel-2 $(LINES:%=parallel-%)
+	$(MAKE) --no-print-directory -j$(SIDE_BY_SIDE) --keep-going --output-sync=target parallel-3 lint parallel-2 $(LINES:%=parallel-%)
 	$(MAKE) --no-print-directory $(SUITES:%=serial-%)
 
 # Each call: the python, then the marker expression to run.
