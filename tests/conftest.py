@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.airflow_processes import LOADED_MACHINE_TIMEOUTS
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="airflow-twilio-tests-"))
 atexit.register(shutil.rmtree, AIRFLOW_HOME, ignore_errors=True)
@@ -27,8 +29,8 @@ os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{AIRFLOW_HOME / 
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 os.environ.pop("AIRFLOW_CONN_TWILIO_DEFAULT", None)
 # The suites run side by side on two cores, where importing one DAG file can take longer than Airflow's
-# 30 s default (tests/integration/airflow_processes.py gives the processes it starts the same).
-os.environ["AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT"] = "300"
+# 30 s default: the same timeouts the Airflow processes the tests start get.
+os.environ.update(LOADED_MACHINE_TIMEOUTS)
 
 
 def pytest_configure(config: pytest.Config) -> None:
