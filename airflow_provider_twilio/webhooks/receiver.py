@@ -209,6 +209,8 @@ def create_app() -> FastAPI:
     async def receive(request: Request, conn_id: str, handle: Handler, kind: str) -> Response:
         try:
             body = await _read_body(request)
+            if not request.headers.get("x-twilio-signature"):
+                raise Refused(403, "signature missing")  # before any lookup, and without a thread
             config, form = await run_in_threadpool(verify, request, conn_id, body)
             note, answer = await run_in_threadpool(handle, config, form, request.query_params)
         except Refused as refused:
