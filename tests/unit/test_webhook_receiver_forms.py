@@ -315,3 +315,120 @@ def test_a_redelivery_with_its_idempotency_token_is_dropped_before_the_database(
     re_cut = [(n, v) for n, v in inbound(0x91) if n != "NumMedia"]
     re_cut[re_cut.index(("MessageSid", f"SM{0x91:032x}"))] = ("MessageSid", f"SM{0x91:032x}NumMedia0")
     assert receiver.post("sms", re_cut, signed_pairs=inbound(0x91), headers=token) == 400
+
+
+GATHER_QUERY = [("dag_id", "d"), ("run_id", "r"), ("task_id", "t"), ("map_index", "-1"), ("key", "1")]
+GATHER_FORM = [("CallSid", "CA" + "1" * 32), ("Digits", "1")]
+
+
+def test_a_signed_gather_with_a_map_index_int_cannot_read_is_a_400(receiver: Receiver) -> None:
+    before = receiver.recorded()
+    for map_index in ("--1", "\u00b2", "-\u0663"):
+        assert receiver.post("gather", GATHER_FORM, [*GATHER_QUERY[:3], ("map_index", map_index), ("key", "1")]) == 400
+    assert receiver.recorded() == before
+
+
+TWILIO_NAMES = sorted(
+    {name for name, _ in inbound(0) + status(0)}
+    | {"MediaUrl0", "MediaUrl1", "MediaUrl10", "CallSid", "Digits", "SmsMessageSid"}
+)
+QUERY_NAMES = ["dag_id", "run_id", "task_id", "map_index", "key"]
+TRICKY_VALUES = [
+    "",
+    "\u00b2",
+    "--1",
+    "-1",
+    "0",
+    "10",
+    "11",
+    "\u0663",
+    "1" * 40,
+    "SM" + "a" * 32,
+    "MM" + "A" * 32,
+    "CA" + "b" * 32,
+    ACCOUNT,
+    "AC" + "0" * 32,
+    "delivered",
+    "undelivered",
+    "DEPLOY 1.2.3",
+    NUMBER,
+    SENDER,
+    "\x00",
+    "%",
+    "&=",
+]
+
+
+def _forms() -> Any:
+    """Arbitrary forms, and genuine ones with one parameter replaced, dropped or added."""
+    from hypothesis import strategies as st
+
+    text = st.text(st.characters(codec="utf-8"), max_size=40)
+    names = st.one_of(st.sampled_from(TWILIO_NAMES), text)
+    values = st.one_of(st.sampled_from(TRICKY_VALUES), text)
+    arbitrary = st.lists(st.tuples(names, values), max_size=12)
+
+    @st.composite
+    def mutated(draw: Any) -> list[tuple[str, str]]:
+        n = draw(st.integers(min_value=0x1000, max_value=2**64))
+        form = dict(draw(st.sampled_from([inbound, status]))(n))
+        name = draw(names)
+        if draw(st.booleans()):
+            form[name] = draw(values)
+        else:
+            form.pop(name, None)
+        return sorted(form.items())
+
+    return st.one_of(arbitrary, mutated())
+
+
+def _queries() -> Any:
+    """Arbitrary queries, and a gather query with one parameter replaced or dropped."""
+    from hypothesis import strategies as st
+
+    text = st.text(st.characters(codec="utf-8"), max_size=20)
+    values = st.one_of(st.sampled_from(TRICKY_VALUES), text)
+    arbitrary = st.lists(st.tuples(st.one_of(st.sampled_from(QUERY_NAMES), text), values), max_size=6)
+
+    @st.composite
+    def mutated(draw: Any) -> list[tuple[str, str]]:
+        query = dict(GATHER_QUERY)
+        name = draw(st.sampled_from(QUERY_NAMES))
+        if draw(st.booleans()):
+            query[name] = draw(values)
+        else:
+            del query[name]
+        return list(query.items())
+
+    return st.one_of(arbitrary, mutated())
+
+
+def test_no_correctly_signed_form_or_query_gets_a_5xx_or_records_anything_when_refused(receiver: Receiver) -> None:
+    from hypothesis import HealthCheck, Phase, example, given, settings
+    from hypothesis import strategies as st
+
+    answers: set[int] = set()
+
+    @settings(
+        max_examples=250,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(route=st.sampled_from(["sms", "status", "gather"]), pairs=_forms(), query=_queries())
+    @example(route="sms", pairs=inbound(0xA1, NumMedia="\u00b2"), query=[])
+    @example(route="status", pairs=status(0xA2, ErrorCode="\u00b2"), query=[])
+    @example(route="gather", pairs=GATHER_FORM, query=[*GATHER_QUERY[:3], ("map_index", "--1"), ("key", "1")])
+    def run(route: str, pairs: list[tuple[str, str]], query: list[tuple[str, str]]) -> None:
+        before = receiver.recorded()
+        answer = receiver.post(route, pairs, query)
+        answers.add(answer)
+        assert answer < 500, (route, pairs, query)
+        after = receiver.recorded()
+        if answer != 200 or route == "gather":  # no task instance exists to take a keypress
+            assert after == before, (answer, route, pairs, query)
+
+    run()
+    assert 400 in answers  # the signatures were right: requests got past the signature check
