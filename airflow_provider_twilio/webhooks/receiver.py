@@ -6,8 +6,12 @@
 Twilio's signature for the URL Twilio called; anything else is refused before anything is recorded:
 
 - a body over ``MAX_BODY_BYTES``: 413;
-- an unknown or unusable connection, a missing or wrong signature, a body that is not a form: 403
-  (the same answer for all, so it does not tell which connections exist);
+- no ``X-Twilio-Signature``: 403, before the connection is looked up;
+- an unknown or unusable connection, a wrong signature, a body that is not a form: 403 (the same
+  answer for all, so it does not tell which connections exist; see ``connections.py`` for what a
+  lookup costs);
+- a signed SMS or status form that is not exactly Twilio's, or another split of a message already
+  received (``forms.py``, ``deliveries.py``): 400;
 - a signed gather request that names no task instance, key or call: 400.
 
 An accepted SMS or status webhook is answered with empty TwiML, so Twilio sends no reply; a
