@@ -11,6 +11,7 @@ retried or concurrent copy of the request records nothing.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -56,7 +57,7 @@ def parse(query: Mapping[str, str], form: Any) -> Keypress:
     if missing:
         raise BadGather(f"query lacks {', '.join(missing)}")
     map_index = query.get("map_index") or "-1"
-    if not map_index.lstrip("-").isdigit():
+    if not re.fullmatch(r"-?[0-9]{1,9}", map_index):
         raise BadGather("map_index is not a whole number")
     expected = query["key"]
     if len(expected) != 1 or expected not in KEYS:

@@ -6,8 +6,12 @@
 Twilio's signature for the URL Twilio called; anything else is refused before anything is recorded:
 
 - a body over ``MAX_BODY_BYTES``: 413;
-- an unknown or unusable connection, a missing or wrong signature, a body that is not a form: 403
-  (the same answer for all, so it does not tell which connections exist);
+- no ``X-Twilio-Signature``: 403, before the connection is looked up;
+- an unknown or unusable connection, a wrong signature, a body that is not a form: 403 (the same
+  answer for all, so it does not tell which connections exist; see ``connections.py`` for what a
+  lookup costs);
+- a signed SMS or status form that is not exactly Twilio's, or another split of a message already
+  received (``forms.py``, ``deliveries.py``): 400;
 - a signed gather request that names no task instance, key or call: 400.
 
 An accepted SMS or status webhook is answered with empty TwiML, so Twilio sends no reply; a
@@ -17,10 +21,10 @@ keypress with TwiML that tells the person whether it acknowledged the alert, the
 from __future__ import annotations
 
 import logging
-import threading
-import time
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -28,13 +32,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from airflow_provider_twilio.webhooks.config import WebhookConfig
+from airflow_provider_twilio.webhooks.connections import settings
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 """Twilio's largest SMS webhook (1,600 characters, 10 media URLs) is well under 32 KiB percent-encoded."""
-CONFIG_TTL = 10.0
-"""Seconds a connection's webhook settings are reused: a rotated token is in force within this."""
+MAX_CONN_ID = 250
+"""Airflow's own limit on a connection id: a longer one is refused before any lookup."""
+CONTENT_LENGTH = re.compile(r"[0-9]{1,12}")
+IDEMPOTENCY_TOKEN = "i-twilio-idempotency-token"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 INBOUND_CLASSPATH = "airflow_provider_twilio.triggers.events.TwilioInboundSmsEventTrigger"
@@ -48,52 +55,9 @@ class Refused(Exception):
         self.reason = reason
 
 
-class _Configs:
-    """Each connection's webhook settings for ``CONFIG_TTL`` seconds (None: unknown or unusable)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._cache: dict[str, tuple[float, WebhookConfig | None]] = {}
-
-    def get(self, conn_id: str) -> WebhookConfig | None:
-        now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(conn_id)
-        if cached is not None and now - cached[0] < CONFIG_TTL:
-            return cached[1]
-        config = _load(conn_id)
-        with self._lock:
-            if len(self._cache) > 1024:
-                self._cache.clear()
-            self._cache[conn_id] = (now, config)
-        return config
-
-
-def _load(conn_id: str) -> WebhookConfig | None:
-    from airflow.exceptions import AirflowNotFoundException
-    from airflow.models.connection import Connection
-
-    from airflow_provider_twilio.exceptions import TwilioConnectionConfigError
-
-    try:
-        conn = Connection.get_connection_from_secrets(conn_id)
-    except AirflowNotFoundException:
-        return None
-    if conn.conn_type != "twilio":
-        return None
-    try:
-        return WebhookConfig.from_connection(conn)
-    except TwilioConnectionConfigError as err:
-        log.warning("Refusing webhooks for %s: %s", conn_id, err)  # the error never holds a secret
-        return None
-
-
-configs = _Configs()
-
-
 async def _read_body(request: Request) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+    if declared is not None and (not CONTENT_LENGTH.fullmatch(declared) or int(declared) > MAX_BODY_BYTES):
         raise Refused(413, "body too large")
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -117,7 +81,10 @@ def verify(request: Request, conn_id: str, body: bytes) -> tuple[WebhookConfig, 
     """The connection's settings and the form, if the request is Twilio's for the URL it called; else Refused."""
     from airflow_provider_twilio.webhooks.signature import called_url, is_signed
 
-    config = configs.get(conn_id)
+    signature = request.headers.get("x-twilio-signature")
+    if not signature or len(conn_id) > MAX_CONN_ID:
+        raise Refused(403, "signature missing" if not signature else "unknown connection")
+    config = settings.get(conn_id)
     if config is None:
         raise Refused(403, "unknown connection")
     form = _form(body)
@@ -129,7 +96,7 @@ def verify(request: Request, conn_id: str, body: bytes) -> tuple[WebhookConfig, 
         query=request.url.query,
         headers=request.headers,
     )
-    if not is_signed(config, url, form, request.headers.get("x-twilio-signature")):
+    if not is_signed(config, url, form, signature):
         raise Refused(403, "signature missing or invalid")
     return config, form
 
@@ -140,43 +107,77 @@ def _received_path(request: Request) -> str:
     return raw.decode("latin-1") if raw else str(request.scope["path"])
 
 
-def _inbound_events(config: WebhookConfig, form: Any) -> int:
+def _inbound_events(config: WebhookConfig, form: Any, token: str | None = None) -> int:
     from airflow_provider_twilio.inbound.matching import InboundMessage
     from airflow_provider_twilio.triggers.events import TwilioInboundSmsEventTrigger
-    from airflow_provider_twilio.webhooks.recording import record_events
+    from airflow_provider_twilio.webhooks.forms import BadForm, inbound_form
 
-    num_media = form.get("NumMedia") or "0"
+    try:
+        text = inbound_form(form, config.account_sid)
+    except BadForm as err:
+        raise Refused(400, str(err)) from None
     message = InboundMessage(
-        sid=form.get("MessageSid") or form.get("SmsMessageSid") or "",
-        from_=form.get("From") or "",
-        to=form.get("To") or "",
-        body=form.get("Body") or "",
+        sid=text.sid,
+        from_=text.from_,
+        to=text.to,
+        body=text.body,
         date_sent=datetime.now(timezone.utc),
-        num_media=int(num_media) if num_media.isdigit() else 0,
+        num_media=text.num_media,
     )
-    if not message.sid:
-        return 0
+
+    def watches(kwargs: dict[str, Any]) -> bool:
+        """Whether a watcher takes this connection's texts by webhook (to any of its numbers)."""
+        return kwargs.get("source") == "webhook" and kwargs.get("twilio_conn_id") == config.conn_id
 
     def event_for(kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-        if kwargs.get("source") != "webhook" or kwargs.get("twilio_conn_id") != config.conn_id:
-            return None
-        if (kwargs.get("to") or config.default_to) != message.to:
+        if not watches(kwargs) or (kwargs.get("to") or config.default_to) != message.to:
             return None
         return TwilioInboundSmsEventTrigger(**kwargs).webhook_event(message)
 
-    return record_events(INBOUND_CLASSPATH, event_for)
+    return _record_once(INBOUND_CLASSPATH, watches, event_for, f"sms:{text.sid}", form, token)
 
 
-def _status_events(config: WebhookConfig, form: Any) -> int:
+def _status_events(config: WebhookConfig, form: Any, token: str | None = None) -> int:
     from airflow_provider_twilio.triggers.status_events import TwilioMessageStatusEventTrigger
-    from airflow_provider_twilio.webhooks.recording import record_events
+    from airflow_provider_twilio.webhooks.forms import BadForm, status_form
+
+    try:
+        status = status_form(form, config.account_sid)
+    except BadForm as err:
+        raise Refused(400, str(err)) from None
+
+    def watches(kwargs: dict[str, Any]) -> bool:
+        return kwargs.get("twilio_conn_id") == config.conn_id
 
     def event_for(kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-        if kwargs.get("twilio_conn_id") != config.conn_id:
-            return None
-        return TwilioMessageStatusEventTrigger(**kwargs).webhook_event(form)
+        return TwilioMessageStatusEventTrigger(**kwargs).webhook_event(form) if watches(kwargs) else None
 
-    return record_events(STATUS_CLASSPATH, event_for)
+    return _record_once(STATUS_CLASSPATH, watches, event_for, f"status:{status.sid}:{status.status}", form, token)
+
+
+def _record_once(
+    classpath: str,
+    watches: Callable[[dict[str, Any]], bool],
+    event_for: Callable[[dict[str, Any]], tuple[str, dict[str, Any]] | None],
+    key: str,
+    form: Any,
+    token: str | None,
+) -> int:
+    """Record a well-formed webhook unless it is a redelivery this worker recorded, or a re-cut (400)."""
+    from airflow_provider_twilio.webhooks.deliveries import ReCut, hold_to_first_split, recent
+    from airflow_provider_twilio.webhooks.forms import split_digest
+    from airflow_provider_twilio.webhooks.recording import record_events
+
+    digest = split_digest(form)
+    if recent.seen(token, digest):
+        return 0
+    try:
+        hold_to_first_split(classpath, watches, key, digest)
+    except ReCut:
+        raise Refused(400, "an earlier delivery of this message had other parameters") from None
+    recorded = record_events(classpath, event_for)
+    recent.add(token, digest)
+    return recorded
 
 
 Handler = Callable[[WebhookConfig, Any, Mapping[str, str]], "tuple[str, str]"]
@@ -212,6 +213,8 @@ def create_app() -> FastAPI:
     async def receive(request: Request, conn_id: str, handle: Handler, kind: str) -> Response:
         try:
             body = await _read_body(request)
+            if not request.headers.get("x-twilio-signature"):
+                raise Refused(403, "signature missing")  # before any lookup, and without a thread
             config, form = await run_in_threadpool(verify, request, conn_id, body)
             note, answer = await run_in_threadpool(handle, config, form, request.query_params)
         except Refused as refused:
@@ -222,11 +225,13 @@ def create_app() -> FastAPI:
 
     @app.post("/{conn_id}/sms")
     async def inbound_sms(request: Request, conn_id: str) -> Response:
-        return await receive(request, conn_id, _asset_events(_inbound_events), "sms")
+        record = partial(_inbound_events, token=request.headers.get(IDEMPOTENCY_TOKEN))
+        return await receive(request, conn_id, _asset_events(record), "sms")
 
     @app.post("/{conn_id}/status")
     async def status_callback(request: Request, conn_id: str) -> Response:
-        return await receive(request, conn_id, _asset_events(_status_events), "status")
+        record = partial(_status_events, token=request.headers.get(IDEMPOTENCY_TOKEN))
+        return await receive(request, conn_id, _asset_events(record), "status")
 
     @app.post("/{conn_id}/gather")
     async def keypress(request: Request, conn_id: str) -> Response:
