@@ -1,7 +1,9 @@
 """Escalate an alert until a person acknowledges it: text first, then phone calls.
 
 1. Text the on-call engineer: "Reply ACK".
-2. Wait for "ACK" from that number (``TwilioInboundSmsSensor``). If it comes, nobody is called.
+2. Wait up to 60 seconds (``ACK_TIMEOUT``) for "ACK" from that number (``TwilioInboundSmsSensor``).
+   If it comes, nobody is called. The wait is short so that a trial run reaches the calls within a
+   minute; a real rotation gives people longer (10 to 15 minutes is common).
 3. If it does not come in time, call the on-call engineer, then the backup, one at a time, until a
    human answers (answering machines do not count). If nobody does, the task fails naming every call
    and what happened on it.
@@ -21,6 +23,7 @@ from airflow_provider_twilio.sensors.sms import TwilioInboundSmsSensor
 
 ON_CALL = "+15551230001"
 BACKUP = "+15551230002"
+ACK_TIMEOUT = datetime.timedelta(seconds=60)
 
 with DAG(
     dag_id="example_twilio_escalation",
@@ -42,8 +45,8 @@ with DAG(
         pattern=r"^\s*ACK\b",
         from_=ON_CALL,
         ignore_case=True,
-        poke_interval=30,
-        timeout=datetime.timedelta(minutes=10).total_seconds(),
+        poke_interval=10,
+        timeout=ACK_TIMEOUT.total_seconds(),
         soft_fail=True,  # no ACK in time: skipped, which starts the calls
     )
 

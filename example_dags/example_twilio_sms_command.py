@@ -8,6 +8,9 @@ together, so the run answers every text that started it.
 
 The job name comes from a stranger's text: the pattern only lets letters, digits, ``_`` and ``-``
 through, and the text is never rendered as a template.
+
+Like every new DAG it starts paused, and its watcher polls only while the DAG is unpaused: start it
+with ``airflow dags unpause example_twilio_sms_command`` or the toggle in the UI.
 """
 
 from __future__ import annotations

@@ -3,9 +3,11 @@
 1. twine renders the metadata (the long description included) as PyPI would, and CHANGELOG.md has an entry
    for the version built;
 2. the wheel holds the package, its licence files and nothing else: no tests, benchmarks or build output;
+   it carries every example DAG as airflow_provider_twilio/example_dags/<name>.py;
    the sdist holds the licence files and no virtualenvs, caches or build output;
 3. the sdist installs into a fresh virtualenv with the pinned Airflow 3 constraints, Airflow's CLI lists the
-   provider with the built version, and the installed copy sends an SMS to its own emulator.
+   provider with the built version, the installed copy finds its example DAGs next to its own code,
+   and it sends an SMS to its own emulator.
 
 Usage: check_dist.py DIST_DIR
 """
@@ -26,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "airflow_provider_twilio"
 DISTRIBUTION = "airflow-provider-twilio"
 LICENCE_FILES = ("LICENSE", "NOTICE")
+EXAMPLE_DAGS = ROOT / "example_dags"
+SHIPPED_EXAMPLE_DAGS = f"{PACKAGE}/example_dags/"
 CONSTRAINTS = ROOT / "constraints" / "airflow-3.3.txt"
 UV = ROOT / ".venv" / "tools" / "bin" / "uv"
 # Path parts no distribution may carry: build output, caches and this repository's own tooling.
@@ -40,6 +44,8 @@ from airflow_provider_twilio.notifications.sms import TwilioSmsNotifier
 
 location = pathlib.Path(airflow_provider_twilio.__file__).resolve()
 assert location.is_relative_to(pathlib.Path(sys.prefix).resolve()), f"imported from {location}, not the venv"
+examples = sorted(path.name for path in (location.parent / "example_dags").glob("*.py"))
+assert examples == sys.argv[1:], f"installed example DAGs {examples}, expected {sys.argv[1:]}"
 with TwilioEmulator() as emulator:
     os.environ["AIRFLOW_CONN_TWILIO_DEFAULT"] = emulator.connection_uri
     ok, message = TwilioHook().test_connection()
@@ -66,6 +72,18 @@ def wheel_problems(names: Iterable[str], version: str) -> list[str]:
         elif _never_shipped(name):
             problems.append(f"wheel holds build output or a cache: {name}")
     return problems
+
+
+def example_dags() -> list[str]:
+    """The file names of the repository's example DAGs, which the wheel ships."""
+    return sorted(path.name for path in EXAMPLE_DAGS.glob("*.py"))
+
+
+def example_dag_problems(names: Iterable[str]) -> list[str]:
+    """The example DAGs a wheel's file list lacks (they ship as airflow_provider_twilio/example_dags/)."""
+    shipped = set(names)
+    wanted = [SHIPPED_EXAMPLE_DAGS + name for name in example_dags()]
+    return [f"wheel lacks {path}" for path in wanted if path not in shipped]
 
 
 def sdist_problems(names: Iterable[str], version: str) -> list[str]:
@@ -114,7 +132,7 @@ def _installed_provider_works(sdist: Path, version: str) -> None:
         if providers != [{"Provider": DISTRIBUTION, "Version": version}]:
             sys.exit(f"airflow providers get listed {providers}, expected {DISTRIBUTION} {version}")
         print(f"airflow providers get: {DISTRIBUTION} {version}")
-        _run(python, "-c", SMOKE, cwd=tmp, env=env)
+        _run(python, "-c", SMOKE, *example_dags(), cwd=tmp, env=env)
 
 
 def main(dist: Path) -> None:
@@ -124,12 +142,15 @@ def main(dist: Path) -> None:
     if f"## [{version}]" not in (ROOT / "CHANGELOG.md").read_text():
         sys.exit(f"CHANGELOG.md has no '## [{version}]' entry for the version built")
     with zipfile.ZipFile(wheel) as archive:
-        problems = wheel_problems(archive.namelist(), version)
+        problems = wheel_problems(archive.namelist(), version) + example_dag_problems(archive.namelist())
     with tarfile.open(sdist) as archive:
         problems += sdist_problems(archive.getnames(), version)
     if problems:
         sys.exit("\n".join(["distribution contents:", *problems]))
-    print(f"contents: {wheel.name} holds only {PACKAGE}/ and its dist-info with {', '.join(LICENCE_FILES)}")
+    print(
+        f"contents: {wheel.name} holds only {PACKAGE}/ (with {len(example_dags())} example DAGs) "
+        f"and its dist-info with {', '.join(LICENCE_FILES)}"
+    )
     _installed_provider_works(sdist, version)
     print(f"dist OK: {sdist.name}, {wheel.name}")
 

@@ -1,4 +1,9 @@
-"""Status callbacks, POSTed and signed the way Twilio signs webhooks (``X-Twilio-Signature``)."""
+"""Status callbacks, POSTed and signed the way Twilio signs webhooks (``X-Twilio-Signature``).
+
+``send_signed`` is the one way the emulator sends a request anywhere: it opens only absolute
+http(s) URLs (``urls.require_http_url``), through an opener that has no handler for any other scheme
+and follows HTTP redirects only to http(s) URLs.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from http.client import HTTPMessage
+from typing import IO, Any
+from urllib.parse import urlencode, urljoin
 
 from airflow_provider_twilio.emulator.store import API_VERSION, Message, Step
+from airflow_provider_twilio.emulator.urls import UnsupportedUrl, require_http_url
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +67,46 @@ class Answer:
     body: bytes
 
 
+class _RedirectsToHttpOnly(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to an absolute http(s) URL; any other target raises ``UnsupportedUrl``."""
+
+    def http_error_302(
+        self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: HTTPMessage
+    ) -> Any:
+        target = headers.get("location") or headers.get("uri")
+        if target is not None:
+            try:
+                require_http_url(urljoin(req.full_url, target.strip()))
+            except (UnsupportedUrl, ValueError):
+                fp.close()
+                raise UnsupportedUrl(target) from None
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
+def _http_only_opener() -> urllib.request.OpenerDirector:
+    """``urlopen``'s opener without its file, ftp and data handlers."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler(),
+        urllib.request.HTTPHandler(),
+        urllib.request.HTTPSHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        _RedirectsToHttpOnly(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+_OPENER = _http_only_opener()
+
+
 def _send(url: str, body: bytes | None, headers: dict[str, str], method: str) -> Answer:
     request = urllib.request.Request(url, data=body, headers=headers, method=method)
     try:
-        with urllib.request.urlopen(request, timeout=CALLBACK_TIMEOUT) as response:
+        with _OPENER.open(request, timeout=CALLBACK_TIMEOUT) as response:
             content_type = response.headers.get("Content-Type", "")
             return Answer(int(response.status), content_type, response.read(MAX_ANSWER_BYTES))
     except urllib.error.HTTPError as err:
@@ -72,8 +116,10 @@ def _send(url: str, body: bytes | None, headers: dict[str, str], method: str) ->
 async def send_signed(url: str, params: Mapping[str, str], auth_token: str, method: str = "POST") -> Answer | None:
     """Send ``params`` to ``url`` as Twilio does: a signed form POST, or a signed GET with them in the query.
 
-    The answer, or None if the receiver could not be reached.
+    The answer, or None if the receiver could not be reached. ``UnsupportedUrl`` if ``url`` (or a
+    redirect it answers) is not an absolute http(s) URL: nothing is sent there.
     """
+    require_http_url(url)
     headers = {
         "User-Agent": "TwilioProxy/1.1",
         "I-Twilio-Idempotency-Token": hashlib.sha1(urlencode(sorted(params.items())).encode()).hexdigest(),

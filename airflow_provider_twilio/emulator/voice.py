@@ -5,8 +5,9 @@ statuses (queued, ringing, in-progress, then completed, busy, no-answer, failed 
 sends the signed status callbacks that ``StatusCallbackEvent`` asks for. Once answered, the TwiML
 (inline, or fetched from ``Url`` with a signed request) runs: ``<Pause>`` and an unanswered
 ``<Gather>`` take their seconds; ``<Say>`` and ``<Play>`` take none. A document that does not parse
-fails the call with Twilio's 12100, an unreachable ``Url`` with 11200, both recorded as the call's
-notifications.
+fails the call with Twilio's 12100, an unreachable ``Url`` with 11200, and a ``<Redirect>`` or
+``<Gather action>`` naming anything but an http(s) URL (``file:``, ``ftp:``, ``data:``...) with
+11100 before anything is opened; each is recorded as the call's notifications.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from airflow_provider_twilio.emulator.callbacks import send_signed
 from airflow_provider_twilio.emulator.messages import Form
 from airflow_provider_twilio.emulator.state import EmulatorState
 from airflow_provider_twilio.emulator.store import API_VERSION, new_sid
 from airflow_provider_twilio.emulator.timefmt import rfc2822
+from airflow_provider_twilio.emulator.urls import INVALID_URL, UnsupportedUrl
 from airflow_provider_twilio.emulator.voice_people import CallBehaviour
 from airflow_provider_twilio.emulator.webhooks import deliver
 from airflow_provider_twilio.voice import twiml
@@ -209,12 +211,18 @@ async def _run_verbs(
 
 
 def _resolve(base: str | None, target: str) -> str | None:
+    """``target`` made absolute against the current document's URL; None if there is nothing to go to.
+
+    An absolute target keeps its scheme, whatever it is: ``send_signed`` decides what may be fetched.
+    """
     target = target.strip()
     if not target:
         return None
-    if target.startswith(("http://", "https://")):
+    try:
+        absolute = bool(urlsplit(target).scheme)
+        return target if absolute else urljoin(base, target) if base else None
+    except ValueError:  # not a URL at all (an unclosed IPv6 bracket): refused where it is fetched
         return target
-    return urljoin(base, target) if base else None
 
 
 def _number(value: str | None, default: float) -> float:
@@ -226,7 +234,11 @@ def _number(value: str | None, default: float) -> float:
 
 async def _fetch_twiml(state: EmulatorState, run: CallRun, url: str, method: str, extra: dict[str, str]) -> str | None:
     params = {**_call_params(run, run.call["status"]), **extra}
-    answer = await send_signed(url, params, state.auth_token, "GET" if method.upper() == "GET" else "POST")
+    try:
+        answer = await send_signed(url, params, state.auth_token, "GET" if method.upper() == "GET" else "POST")
+    except UnsupportedUrl as err:
+        _fail(state, run, INVALID_URL, f"{err}: the TwiML was not fetched")
+        return None
     state.note_webhook(
         {"kind": "voice", "url": url, "method": method, "attempt": 1, "sid": run.call["sid"],
          "status": None if answer is None else answer.status, "time": time.time()}

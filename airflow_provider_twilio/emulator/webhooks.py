@@ -17,6 +17,7 @@ from airflow_provider_twilio.emulator import numbers
 from airflow_provider_twilio.emulator.callbacks import Answer, send_signed
 from airflow_provider_twilio.emulator.state import EmulatorState
 from airflow_provider_twilio.emulator.store import API_VERSION, Message
+from airflow_provider_twilio.emulator.urls import UnsupportedUrl
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,17 @@ def inbound_params(message: Message) -> dict[str, str]:
 async def deliver(
     state: EmulatorState, kind: str, url: str, params: Mapping[str, str], method: str = "POST"
 ) -> list[Answer]:
-    """Send one webhook (twice with ``duplicate_webhooks``); every delivery is noted in ``state.webhook_log``."""
-    answers = []
+    """Send one webhook (twice with ``duplicate_webhooks``); every delivery is noted in ``state.webhook_log``.
+
+    A URL that is not http(s) (the API refuses such URLs when they are set) is logged and sent nothing.
+    """
+    answers: list[Answer] = []
     for attempt in range(2 if state.duplicate_webhooks else 1):
-        answer = await send_signed(url, params, state.auth_token, method)
+        try:
+            answer = await send_signed(url, params, state.auth_token, method)
+        except UnsupportedUrl as err:
+            log.warning("%s webhook not sent: %s", kind, err)
+            return answers
         state.note_webhook(
             {
                 "kind": kind,

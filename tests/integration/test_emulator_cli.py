@@ -89,6 +89,42 @@ def test_cli_prints_a_working_connection_uri(served: tuple[str, str], monkeypatc
     assert ok, reason
 
 
+def documented_fixed_port_run() -> tuple[list[str], str, str]:
+    """docs/emulator.md's fixed-port example: the command, and the lines it says go to stdout and stderr."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "emulator.md").read_text()
+    section = text.split("With fixed credentials and port", 1)[1]
+    blocks = re.findall(r"```(?:bash|text)\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) >= 3, "the fixed-port example needs a command block and its stdout and stderr lines"
+    command, stdout, stderr = blocks[:3]
+    return shlex.split(command.replace("\\\n", " ")), stdout.strip(), stderr.strip()
+
+
+def test_cli_prints_what_the_docs_show() -> None:
+    """The documented command, on a free port instead of 8089, prints exactly the documented lines."""
+    import socket
+
+    command, stdout, stderr = documented_fixed_port_run()
+    assert command[:3] == ["python", "-m", "airflow_provider_twilio.emulator"] and "8089" in command
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = str(sock.getsockname()[1])
+    argv = [sys.executable, *(part.replace("8089", port) for part in command[1:])]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        printed = process.stdout.readline().strip()
+        told = ""
+        while not told.startswith("Twilio emulator at"):  # skip any warnings printed while importing
+            line = process.stderr.readline()
+            assert line, "the emulator exited before saying where it serves"
+            told = line.strip()
+    finally:
+        process.terminate()
+        assert process.wait(timeout=20) == 0
+    assert printed == stdout.replace("8089", port)
+    assert told == stderr.replace("8089", port)
+
+
 def test_control_endpoints(served: tuple[str, str]) -> None:
     _, base_url = served
     assert control(base_url, "GET", "configure")["late_commit_delay"] == 7.0  # from --late-commit-delay

@@ -292,6 +292,18 @@ def fast_escalation(dagbag: Any) -> Any:
     return dag
 
 
+def test_escalation_example_states_its_short_wait_for_the_ack(airflow_db: Path) -> None:
+    """A trial run reaches the calls within about a minute, and the DAG's doc says how long it waits."""
+    from airflow.models import DagBag
+
+    dag = DagBag(dag_folder=str(EXAMPLE_DAGS / "example_twilio_escalation.py")).get_dag("example_twilio_escalation")
+    timeout = dag.get_task("wait_for_ack").timeout
+    stated = re.search(r"Wait up to (\d+) seconds", dag.doc_md)
+    assert stated, "the escalation example's doc does not state how long it waits for the ACK"
+    assert float(stated.group(1)) == timeout
+    assert timeout <= 120
+
+
 @pytest.mark.parametrize(
     ("ack", "on_call", "backup", "called", "acknowledged_by"),
     [

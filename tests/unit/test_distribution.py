@@ -1,4 +1,5 @@
-"""The released wheel carries the licence files and only the package: built here with the real build backend."""
+"""The released wheel carries the licence files, the package and its example DAGs, and nothing else: built here
+with the real build backend."""
 
 from __future__ import annotations
 
@@ -99,4 +100,27 @@ def test_the_release_check_rejects_a_wheel_with_tests_or_without_notice() -> Non
         "wheel holds tests/unit/test_hook.py, outside airflow_provider_twilio/ and its dist-info",
         "wheel holds benchmarks/bulk_send.py, outside airflow_provider_twilio/ and its dist-info",
         "wheel holds build output or a cache: airflow_provider_twilio/__pycache__/__init__.cpython-311.pyc",
+    ]
+
+
+def test_wheel_ships_the_example_dags(built: Built) -> None:
+    """Installed users find the example DAGs at <site-packages>/airflow_provider_twilio/example_dags/."""
+    examples = sorted(path.name for path in (ROOT / "example_dags").glob("*.py"))
+    assert "example_twilio_escalation.py" in examples
+    shipped = sorted(
+        name.removeprefix("airflow_provider_twilio/example_dags/")
+        for name in built.wheel
+        if name.startswith("airflow_provider_twilio/example_dags/")
+    )
+    assert shipped == examples
+    assert _check_dist().example_dag_problems(built.wheel) == []
+
+
+def test_the_release_check_rejects_a_wheel_without_the_example_dags() -> None:
+    check_dist = _check_dist()
+    wheel = ["airflow_provider_twilio/__init__.py", "airflow_provider_twilio/example_dags/example_twilio_send_sms.py"]
+    missing = [name for name in check_dist.example_dags() if name != "example_twilio_send_sms.py"]
+    assert missing
+    assert check_dist.example_dag_problems(wheel) == [
+        f"wheel lacks airflow_provider_twilio/example_dags/{name}" for name in missing
     ]
