@@ -84,6 +84,10 @@ def stack(airflow_db: Path, emulator: TwilioEmulator, tmp_path_factory: pytest.T
 @pytest.fixture(scope="module")
 def unacknowledged(stack: Any) -> str:
     """Runs ``call_keypress_unacknowledged`` once, when first asked (after the ``call_keypress`` checks)."""
+    stack.wait_for(
+        lambda: stack.query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", UNACKNOWLEDGED_DAG),
+        f"{UNACKNOWLEDGED_DAG} to be parsed",
+    )
     subprocess.run(
         [sys.executable, "-m", "airflow", "dags", "trigger", UNACKNOWLEDGED_DAG],
         env=stack.env,
