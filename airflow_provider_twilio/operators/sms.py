@@ -21,7 +21,16 @@ class TwilioConsoleMessagesLink(BaseOperatorLink):
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
         from airflow.providers.common.compat.sdk import XCom
 
-        url = XCom.get_value(ti_key=ti_key, key=CONSOLE_URL_XCOM_KEY)
+        get_all = getattr(XCom, "get_all", None)
+        if callable(get_all) and XCom.__module__.startswith("airflow.sdk"):
+            # Airflow 3 asks in the worker as the task ends. A task that sent nothing has no such XCom:
+            # list matches (none) rather than pull by key, which the Task SDK logs as an error when missing.
+            found = get_all(
+                key=CONSOLE_URL_XCOM_KEY, dag_id=ti_key.dag_id, task_id=ti_key.task_id, run_id=ti_key.run_id
+            )
+            url = found[0] if found else None
+        else:
+            url = XCom.get_value(ti_key=ti_key, key=CONSOLE_URL_XCOM_KEY)
         return url if isinstance(url, str) else ""
 
 

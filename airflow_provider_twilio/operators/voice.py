@@ -25,7 +25,9 @@ class TwilioCallOperator(BaseOperator):
         ``"all"`` calls every number at once.
     :param require_keypress: a key (``"1"``) the person must press to acknowledge, with ``say`` only;
         needs the webhook receiver (Airflow 3.3+, connection extra ``webhook_base_url`` reachable by
-        Twilio), refused otherwise. Each keypress is an XCom ``twilio_keypress_<CallSid>`` of this task.
+        Twilio) and Airflow's ``[api] secret_key`` set alike on the api-server and workers, refused
+        otherwise. Each call placed is an XCom ``twilio_call_<CallSid>`` of this task, each keypress
+        one ``twilio_keypress_<CallSid>``; only keys on this try's own calls, while it runs, are recorded.
     :param timeout: seconds to let each call ring (1-600). :param time_limit: longest call, seconds.
     :param fail_on_error: if nobody acknowledged, fail the task naming each call and its outcome.
     :param deduplicate: on try 2+, never ring a number this DAG run already called from the same
@@ -118,5 +120,14 @@ class TwilioCallOperator(BaseOperator):
             from airflow_provider_twilio.voice.escalation import unacknowledged_error
 
             context["ti"].xcom_push(key="return_value", value=results)
-            raise unacknowledged_error(results, self.require_keypress)
+            raise unacknowledged_error(results, self.require_keypress, self._keys_pressed(context, results))
         return results
+
+    def _keys_pressed(self, context: Any, results: list[dict[str, Any]]) -> dict[str, str | None]:
+        """The key recorded for each placed call, so the failure says what each person pressed."""
+        if self.require_keypress is None:
+            return {}
+        from airflow_provider_twilio.voice.keypress import KeypressCheck, xcom_reader
+
+        check = KeypressCheck(self.require_keypress, xcom_reader(context["ti"]))
+        return {r["sid"]: check.pressed(r["sid"]) for r in results if r["sid"]}

@@ -10,7 +10,7 @@ from airflow_provider_twilio.exceptions import TwilioInputError
 from airflow_provider_twilio.sending.airflow_context import run_window_start, try_number
 from airflow_provider_twilio.sending.pacing import RetryPolicy, read_log_or_refuse
 from airflow_provider_twilio.voice.escalation import Escalation
-from airflow_provider_twilio.voice.keypress import KeypressCheck, TaskInstanceId, action_url, xcom_reader
+from airflow_provider_twilio.voice.keypress import KeypressCheck, task_keypress
 from airflow_provider_twilio.voice.reconcile import find_placed_calls
 from airflow_provider_twilio.voice.request import CallRequest, check_keypress, validate_call
 
@@ -57,8 +57,7 @@ def _keypress(
     ti = (context or {}).get("ti")
     if ti is None:
         raise TwilioInputError("require_keypress: needs a running task instance, where the keypress is recorded")
-    action = action_url(base_url, conn_id, TaskInstanceId.of(ti), key)
-    return KeypressCheck(key, xcom_reader(ti)), action
+    return task_keypress(base_url, conn_id, ti, key)
 
 
 def _already_placed(

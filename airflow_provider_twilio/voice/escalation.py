@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -30,12 +30,19 @@ from airflow_provider_twilio.voice.keypress import KeypressCheck
 from airflow_provider_twilio.voice.reconcile import newest_call
 from airflow_provider_twilio.voice.request import CallRequest
 
+ANSWERED_STATUSES = ("in-progress", "completed")
+"""Statuses of a call somebody picked up: only then can a key have been pressed."""
 RESULT_KEYS = ("to", "sid", "status", "answered_by", "duration", "acknowledged", "error_code", "error_type")
 
 
-def result_of(state: dict[str, Any], keypress: KeypressCheck | None = None) -> dict[str, Any]:
-    """The XCom dict for one call; with ``keypress``, acknowledged only if the right key was recorded for it."""
-    acknowledged = keypress.acknowledged(state["sid"]) if keypress else state["answered_by"] == "human"
+def result_of(
+    state: dict[str, Any], keypress: KeypressCheck | None = None, pressed: str | None = None
+) -> dict[str, Any]:
+    """The XCom dict for one call; with ``keypress``, acknowledged only if ``pressed`` is its key.
+
+    The key pressed itself is in the call's ``twilio_keypress_<CallSid>`` XCom and in the log.
+    """
+    acknowledged = pressed == keypress.key if keypress else state["answered_by"] == "human"
     return {
         "to": state["to"],
         "sid": state["sid"],
@@ -61,13 +68,31 @@ def not_placed(to: str, error: TwilioProviderError) -> dict[str, Any]:
     }
 
 
-def unacknowledged_error(results: list[dict[str, Any]], require_keypress: str | None = None) -> TwilioCallFailedError:
-    """Names who was called and what happened on each call."""
+def outcome_text(result: dict[str, Any], require_keypress: str | None = None, pressed: str | None = None) -> str:
+    """What happened on one call, in words: status, who answered, the key pressed (when one is needed), verdict."""
+    text = result["status"]
+    if result["answered_by"]:
+        text += f", answered by {result['answered_by']}"
+    if result["error_code"]:
+        text += f", error {result['error_code']} ({result['error_type']})"
+    if require_keypress and result["sid"] and result["status"] in ANSWERED_STATUSES:
+        if pressed:
+            text += f", pressed {pressed}" + ("" if pressed == require_keypress else f" (needed {require_keypress})")
+        else:
+            text += f", no key pressed (needed {require_keypress})"
+    return text + (": acknowledged" if result["acknowledged"] else ": not acknowledged")
+
+
+def unacknowledged_error(
+    results: list[dict[str, Any]],
+    require_keypress: str | None = None,
+    pressed: Mapping[str, str | None] | None = None,
+) -> TwilioCallFailedError:
+    """Names who was called and what happened on each call (with ``pressed``: the key recorded per call SID)."""
     how = f"none acknowledged by pressing {require_keypress}" if require_keypress else "none answered by a human"
+    keys = pressed or {}
     lines = [
-        f"{r['to']}: {r['status']}"
-        + (f", answered by {r['answered_by']}" if r["answered_by"] else "")
-        + (f", error {r['error_code']} ({r['error_type']})" if r["error_code"] else "")
+        f"{r['to']}: {outcome_text(r, require_keypress, keys.get(r['sid']) if r['sid'] else None)}"
         + (f" [{r['sid']}]" if r["sid"] else " [not placed]")
         for r in results
     ]
@@ -100,30 +125,52 @@ class Escalation:
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self.keypress = keypress
+        self.pressed: dict[str, str | None] = {}
+        """The key recorded for each call SID (with ``keypress``), read once the call ended."""
+        self._noted: set[str] = set()
 
     def until_acknowledged(self, placed: dict[str, Any]) -> list[dict[str, Any]]:
         """Call the numbers in order (reusing calls in ``placed``) until one is acknowledged."""
         results = []
         for to in self.request.to:
-            result = self._follow({to: placed.get(to) or self._place(to)})[0]
+            result = self._follow({to: self._noted_call(to, placed.get(to)) or self._place(to)})[0]
             results.append(result)
-            self.log.info("Call to %s: %s (answered by %s)", to, result["status"], result["answered_by"])
+            self._log_outcome(result)
             if result["acknowledged"]:
                 break
         return results
 
     def all_at_once(self, placed: dict[str, Any]) -> list[dict[str, Any]]:
         """Call every number (reusing calls in ``placed``) and follow all calls until they end."""
-        return self._follow({to: placed.get(to) or self._place(to) for to in self.request.to})
+        results = self._follow({to: self._noted_call(to, placed.get(to)) or self._place(to) for to in self.request.to})
+        for result in results:
+            self._log_outcome(result)
+        return results
+
+    def _log_outcome(self, result: dict[str, Any]) -> None:
+        key = self.keypress.key if self.keypress else None
+        pressed = self.pressed.get(result["sid"]) if result["sid"] else None
+        self.log.info("Call to %s: %s", result["to"], outcome_text(result, key, pressed))
+
+    def _noted_call(self, to: str, call: Any) -> Any:
+        """The call, once recorded as this task's own (with ``keypress``): the receiver takes keys for no other."""
+        if call is None or isinstance(call, TwilioProviderError) or self.keypress is None:
+            return call
+        if call.sid not in self._noted:
+            self.keypress.note_placed(call.sid, to)
+            self._noted.add(call.sid)
+        return call
 
     def _place(self, to: str) -> Any:
         """The created call, or a ``TwilioProviderError`` for a number that could not be called."""
         started = datetime.now(timezone.utc)
         for throttled in range(self.retry.throttle_retries + 1):
             try:
-                return self.calls.create(**self.request.create_kwargs(to))
+                call = self.calls.create(**self.request.create_kwargs(to))
             except Exception as exc:
                 error = classify_exception(exc)
+            else:
+                return self._noted_call(to, call)
             if error.error_type is not ErrorType.RATE_LIMITED:
                 break
             self.sleep(self.retry.delay(throttled))  # 429: never processed, safe to repeat
@@ -143,7 +190,7 @@ class Escalation:
         except TwilioProviderError as lookup_error:
             self.log.warning("The Calls log could not be read: %s; not calling %s again", lookup_error.message, to)
             return error
-        return found if found is not None else error
+        return self._noted_call(to, found) if found is not None else error
 
     def _follow(self, calls: dict[str, Any]) -> list[dict[str, Any]]:
         """Wait until every placed call ends; one Calls list request per interval however many there are."""
@@ -159,7 +206,12 @@ class Escalation:
                 if err.error_type in AUTH_ERROR_TYPES:
                     raise
                 self.log.warning("Reading call status failed; trying again: %s", err.message)
+        if self.keypress is not None:
+            for call in placed.values():
+                self.pressed[call.sid] = self.keypress.pressed(call.sid)
         return [
-            result_of(tracker.states[call.sid], self.keypress) if to in placed else not_placed(to, call)
+            result_of(tracker.states[call.sid], self.keypress, self.pressed.get(call.sid))
+            if to in placed
+            else not_placed(to, call)
             for to, call in calls.items()
         ]

@@ -2,9 +2,11 @@
 
 The call's TwiML speaks the text inside ``<Gather numDigits="1">`` whose ``action`` is the provider's
 webhook receiver on Airflow 3's api-server: ``{webhook_base_url}/twilio/{conn_id}/gather`` with the
-calling task instance and the expected key in the query. Twilio signs that full URL, so nobody can
-record a keypress for another task or key. The receiver records the key as an XCom of that task
-instance (``twilio_keypress_<CallSid>``), which the running task reads back through the Task SDK.
+calling task instance, its try, the expected key and a MAC over all of them in the query (see
+``voice/action_mac.py``): only this Airflow deployment can write such a URL, whoever signs for Twilio.
+Right after each call is placed, the task records its CallSid as an XCom (``twilio_call_<CallSid>``);
+the receiver records a key only for such a call, while that try of the task runs, as an XCom of the
+task instance (``twilio_keypress_<CallSid>``), which the running task reads back through the Task SDK.
 
 Stdlib only: the operator imports this at execute time, the receiver per request.
 """
@@ -17,13 +19,15 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from airflow_provider_twilio.voice import twiml
+from airflow_provider_twilio.voice.action_mac import ENV_VAR, SETTING, ActionClaim, deployment_key, sign
 
 KEYS = "0123456789*#"
 """The keys of a phone's keypad."""
 XCOM_KEY_PREFIX = "twilio_keypress_"
+PLACED_XCOM_KEY_PREFIX = "twilio_call_"
 GATHER_TIMEOUT = 5
 """Seconds Twilio waits for the key after the text (Twilio's own default)."""
-QUERY_FIELDS = ("dag_id", "run_id", "task_id", "map_index", "key")
+QUERY_FIELDS = ("dag_id", "run_id", "task_id", "map_index", "try", "key", "mac")
 SPOKEN_KEYS = {"*": "star", "#": "pound"}
 
 ACKNOWLEDGED = "Acknowledged. Thank you. Goodbye."
@@ -33,6 +37,11 @@ UNRECORDED = "Your key could not be recorded. This alert is not acknowledged. Go
 
 def xcom_key(call_sid: str) -> str:
     return XCOM_KEY_PREFIX + call_sid
+
+
+def placed_xcom_key(call_sid: str) -> str:
+    """The XCom that says this task instance placed the call (the receiver records keys for no other call)."""
+    return PLACED_XCOM_KEY_PREFIX + call_sid
 
 
 def spoken(key: str) -> str:
@@ -54,12 +63,25 @@ class TaskInstanceId:
         return cls(ti.dag_id, ti.run_id, ti.task_id, -1 if map_index is None else int(map_index))
 
 
-def action_url(base_url: str, conn_id: str, ti: TaskInstanceId, key: str) -> str:
-    """The receiver's gather URL for this task instance and key, query percent-encoded."""
+def claim(conn_id: str, ti: TaskInstanceId, try_number: int, key: str) -> ActionClaim:
+    return ActionClaim(conn_id, ti.dag_id, ti.run_id, ti.task_id, ti.map_index, try_number, key)
+
+
+def action_url(base_url: str, conn_id: str, ti: TaskInstanceId, key: str, *, try_number: int, mac_key: bytes) -> str:
+    """The receiver's gather URL for this try of the task instance and key, MAC'd, query percent-encoded."""
     from airflow_provider_twilio.webhooks.plugin import URL_PREFIX
 
+    mac = sign(mac_key, claim(conn_id, ti, try_number, key))
     query = urlencode(
-        {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id, "map_index": str(ti.map_index), "key": key}
+        {
+            "dag_id": ti.dag_id,
+            "run_id": ti.run_id,
+            "task_id": ti.task_id,
+            "map_index": str(ti.map_index),
+            "try": str(try_number),
+            "key": key,
+            "mac": mac,
+        }
     )
     return f"{base_url.rstrip('/')}{URL_PREFIX}/{quote(conn_id, safe='')}/gather?{query}"
 
@@ -77,13 +99,17 @@ def prompt(key: str) -> str:
 def answer_twiml(digits: str | None, expected: str, recorded: bool) -> str:
     """What the receiver answers after a keypress: a confirmation, or why it is not acknowledged; then hang up."""
     if not recorded:
-        text = UNRECORDED
-    elif digits == expected:
+        return UNRECORDED_TWIML
+    if digits == expected:
         text = ACKNOWLEDGED
     else:
         pressed = f"You pressed {spoken(digits)}" if digits else "No key was pressed"
         text = f"{pressed}, not {spoken(expected)}. This alert is not acknowledged. Goodbye."
     return twiml.response(twiml.say(text), "<Hangup/>")
+
+
+UNRECORDED_TWIML = twiml.response(twiml.say(UNRECORDED), "<Hangup/>")
+"""The one answer to every refused keypress, whatever the reason: it tells nothing about what exists."""
 
 
 @dataclass(frozen=True)
@@ -93,17 +119,75 @@ class KeypressCheck:
     key: str
     read: Callable[[str], Any]
     """The recorded keypress (a dict) for a call SID, or None."""
+    note_placed: Callable[[str, str], None] = lambda call_sid, to: None
+    """Records that this task placed the call (SID, number), before its ``<Gather>`` can post a key."""
+
+    def pressed(self, call_sid: str) -> str | None:
+        """The key recorded for the call ("" when the person let the prompt time out), or None."""
+        record = self.read(call_sid)
+        if not isinstance(record, Mapping):
+            return None
+        digits = record.get("digits")
+        return digits if isinstance(digits, str) else None
 
     def acknowledged(self, call_sid: str) -> bool:
-        record = self.read(call_sid)
-        return isinstance(record, Mapping) and record.get("digits") == self.key
+        return self.pressed(call_sid) == self.key
 
 
 def xcom_reader(ti: Any) -> Callable[[str], Any]:
-    """Reads a call's keypress from the running task instance's own XComs (Task SDK, no DB access)."""
+    """Reads a call's keypress from the running task instance's own XComs (Task SDK, no DB access).
+
+    A call nobody pressed a key on has no such XCom: it is read as a list of matches (empty here), not
+    pulled by key, so no lookup of a missing XCom is logged as an error.
+    """
     own = TaskInstanceId.of(ti)
 
     def read(call_sid: str) -> Any:
-        return ti.xcom_pull(task_ids=own.task_id, key=xcom_key(call_sid), map_indexes=own.map_index)
+        return _own_xcom(ti, own, xcom_key(call_sid))
 
     return read
+
+
+def _own_xcom(ti: Any, own: TaskInstanceId, key: str) -> Any:
+    get_all = _xcom_get_all()
+    if get_all is None:  # no Task SDK (Airflow 2): a missing XCom is quietly None there
+        return ti.xcom_pull(task_ids=own.task_id, key=key, map_indexes=own.map_index)
+    values = get_all(key=key, dag_id=own.dag_id, task_id=own.task_id, run_id=own.run_id) or []
+    return values[0] if values else None  # the key names one call, so only this task instance has it
+
+
+def _xcom_get_all() -> Callable[..., Any] | None:
+    try:
+        from airflow.sdk.execution_time.xcom import XCom
+    except ImportError:
+        return None
+    get_all = getattr(XCom, "get_all", None)
+    return get_all if callable(get_all) else None
+
+
+def placed_writer(ti: Any) -> Callable[[str, str], None]:
+    """Records, as an XCom of the running task instance, each call it placed."""
+
+    def note(call_sid: str, to: str) -> None:
+        ti.xcom_push(key=placed_xcom_key(call_sid), value={"call_sid": call_sid, "to": to})
+
+    return note
+
+
+def task_keypress(base_url: str, conn_id: str, ti: Any, key: str) -> tuple[KeypressCheck, str]:
+    """The gather action URL for this try of the running task instance, and how the task reads keys back.
+
+    Refused, before anything is called, when the deployment has no shared secret to MAC the URL with.
+    """
+    from airflow_provider_twilio.exceptions import TwilioInputError
+
+    mac_key = deployment_key()
+    if mac_key is None:
+        raise TwilioInputError(
+            f"require_keypress: Airflow's {SETTING} ({ENV_VAR}) is not set; the keypress URL is signed with a key "
+            "derived from it, so the api-server can tell this task's calls from anyone else's. Set it to the same "
+            "random value on the api-server and every worker (Airflow needs that for fetching task logs, too)"
+        )
+    try_number = int(getattr(ti, "try_number", None) or 1)
+    action = action_url(base_url, conn_id, TaskInstanceId.of(ti), key, try_number=try_number, mac_key=mac_key)
+    return KeypressCheck(key, xcom_reader(ti), placed_writer(ti)), action

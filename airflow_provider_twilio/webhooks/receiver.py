@@ -192,17 +192,23 @@ def _asset_events(record: Callable[[WebhookConfig, Any], int]) -> Handler:
 
 
 def _keypress(config: WebhookConfig, form: Any, query: Mapping[str, str]) -> tuple[str, str]:
-    from airflow_provider_twilio.voice.keypress import answer_twiml
-    from airflow_provider_twilio.webhooks.keypresses import BadGather, parse, record_keypress
+    """Record the key if the call is one the named task instance placed and still waits on (see keypresses.py).
+
+    Every refusal past the request's own shape gets the same "could not be recorded" TwiML whatever the
+    reason, so the answer tells nothing about which DAGs, runs or tasks exist.
+    """
+    from airflow_provider_twilio.voice.keypress import UNRECORDED_TWIML, answer_twiml
+    from airflow_provider_twilio.webhooks.keypresses import BadGather, Outcome, parse, record_keypress
 
     try:
         keypress = parse(query, form)
     except BadGather as err:
         raise Refused(400, str(err)) from None
-    recorded = record_keypress(keypress)
-    outcome = {True: "recorded", False: "already recorded", None: "no such task instance"}[recorded]
-    note = f"{keypress.call_sid} pressed {keypress.digits or 'nothing'} (expected {keypress.expected}): {outcome}"
-    return note, answer_twiml(keypress.digits, keypress.expected, recorded is not None)
+    outcome, why = record_keypress(keypress, config.conn_id)
+    pressed = f"{keypress.call_sid} pressed {keypress.digits or 'nothing'} (expected {keypress.expected})"
+    if outcome is Outcome.REFUSED:
+        return f"{pressed}: nothing recorded, {why}", UNRECORDED_TWIML
+    return f"{pressed}: {outcome.value}", answer_twiml(keypress.digits, keypress.expected, True)
 
 
 def create_app() -> FastAPI:

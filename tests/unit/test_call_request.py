@@ -10,7 +10,8 @@ import pytest
 from airflow_provider_twilio.exceptions import TwilioInputError
 from airflow_provider_twilio.operators.voice import TwilioCallOperator
 from airflow_provider_twilio.voice import twiml
-from airflow_provider_twilio.voice.keypress import TaskInstanceId, action_url, answer_twiml
+from airflow_provider_twilio.voice.action_mac import derive_key, sign
+from airflow_provider_twilio.voice.keypress import TaskInstanceId, action_url, answer_twiml, claim
 from airflow_provider_twilio.voice.request import check_keypress, check_mode, validate_call
 from airflow_provider_twilio.webhooks import webhooks_supported
 
@@ -92,10 +93,15 @@ def test_keypress_is_refused_where_no_webhook_receiver_runs(monkeypatch: pytest.
 
 TI = TaskInstanceId("alerts", "manual__2026-01-01T00:00:00+00:00 &x=1", "call me", 3)
 BASE = "https://airflow.example.com:8443/prefix"
+MAC_KEY = derive_key("the deployment's [api] secret_key")
+
+
+def gather_url(conn_id: str, ti: TaskInstanceId, key: str) -> str:
+    return action_url(BASE, conn_id, ti, key, try_number=2, mac_key=MAC_KEY)
 
 
 def test_keypress_twiml_gathers_one_key_for_the_receiver_of_this_task_instance() -> None:
-    action = action_url(BASE, "twilio default", TI, "1")
+    action = gather_url("twilio default", TI, "1")
     request = call(say="Disk <full>", voice="Polly.Joanna", require_keypress="1", gather_action=action)
     verbs = twiml.parse(request.twiml)
     assert [verb.name for verb in verbs] == ["Gather", "Gather", "Say", "Hangup"]  # unanswered: once more, then end
@@ -110,11 +116,13 @@ def test_keypress_twiml_gathers_one_key_for_the_receiver_of_this_task_instance()
     assert "not acknowledged" in verbs[2].text
     assert request.create_kwargs(TO)["twiml"] == request.twiml and "pressing 1" in request.describe()
 
-    # The query names the task instance and key, escaped so they come back exactly.
+    # The query names the task instance and key, escaped so they come back exactly; and its try, and the MAC.
     parts = urlsplit(action)
     assert parts.path == "/prefix/twilio/twilio%20default/gather"
+    mac = sign(MAC_KEY, claim("twilio default", TI, 2, "1"))
     assert dict(parse_qsl(parts.query, strict_parsing=True)) == {
-        "dag_id": "alerts", "run_id": TI.run_id, "task_id": "call me", "map_index": "3", "key": "1"
+        "dag_id": "alerts", "run_id": TI.run_id, "task_id": "call me", "map_index": "3", "key": "1",
+        "try": "2", "mac": mac,
     }  # fmt: skip
 
 
@@ -124,7 +132,7 @@ def test_the_action_url_is_what_the_receiver_verifies_twilios_signature_against(
     from airflow_provider_twilio.webhooks.config import WebhookConfig
     from airflow_provider_twilio.webhooks.signature import called_url, is_signed
 
-    action = action_url(BASE, "twilio_default", TI, "#")
+    action = gather_url("twilio_default", TI, "#")
     token = "a" * 32
     params = {"CallSid": "CA" + "1" * 32, "Digits": "#"}
     signature = RequestValidator(token).compute_signature(action, params)
@@ -141,7 +149,7 @@ def test_the_action_url_is_what_the_receiver_verifies_twilios_signature_against(
         headers={},
     )
     assert seen == action and is_signed(config, seen, params, signature)
-    other = action_url(BASE, "twilio_default", TI, "1")
+    other = gather_url("twilio_default", TI, "1")
     assert not is_signed(config, other, params, signature)  # the key is part of what Twilio signs
 
 
@@ -154,7 +162,7 @@ def test_the_action_url_is_what_the_receiver_verifies_twilios_signature_against(
     ],
 )
 def test_keypress_is_refused_with_own_twiml_or_too_long_text(fields: dict[str, Any], words: str) -> None:
-    action = action_url(BASE, "twilio_default", TI, "1")
+    action = gather_url("twilio_default", TI, "1")
     with pytest.raises(TwilioInputError, match=words):
         call(require_keypress="1", gather_action=action, **fields)
 
