@@ -192,3 +192,43 @@ def test_an_authentication_failure_with_an_unchanged_connection_is_the_error(
 
     with pytest.raises(TwilioConnectionConfigError, match=DELETED):
         asyncio.run(delete_then_call())
+
+
+def test_an_event_watcher_follows_a_rotation_and_stops_polling_a_deleted_connection(
+    twilio_emulator: TwilioEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_provider_twilio.triggers.events import EVENT_TRIGGERS_AVAILABLE
+
+    if not EVENT_TRIGGERS_AVAILABLE:
+        pytest.skip("event triggers and AssetWatcher exist only on Airflow 3")
+    from airflow_provider_twilio.triggers.events import TwilioInboundSmsEventTrigger
+
+    emu = twilio_emulator
+    watcher = TwilioInboundSmsEventTrigger(to=US, pattern=r"^RUN (?P<job>\w+)$", poll_interval=INTERVAL)
+    watcher.__dict__.pop("asset_state_store", None)  # memory only, as outside a triggerer
+    payloads: list[dict[str, Any]] = []
+
+    async def collect() -> None:
+        async for event in watcher.run():
+            payloads.append(event.payload)
+
+    async def scenario() -> int:
+        task = asyncio.ensure_future(collect())
+        try:
+            await until(lambda: requests(emu) >= 3)
+            rotate(emu, monkeypatch)
+            emu.inject_inbound(from_=ANN, to=US, body="RUN after_rotation")
+            await until(lambda: len(payloads) == 1)
+            monkeypatch.delenv(CONNECTION_ENV)
+            polls = requests(emu)
+            await until(lambda: inbox_poller.pollers() == {})
+            await asyncio.sleep(5 * INTERVAL)
+            assert not task.done()  # a watcher has no task to fail: it tries again later
+            return requests(emu) - polls
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    polls_after_deletion = asyncio.run(scenario())
+    assert [p["match_groups"] for p in payloads] == [{"job": "after_rotation"}]
+    assert polls_after_deletion <= 1
