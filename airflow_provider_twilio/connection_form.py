@@ -43,7 +43,10 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     "base_url": {
         "label": "API base URL",
         "schema": {"type": ["string", "null"]},
-        "description": "Replaces https://api.twilio.com: a local Twilio emulator, a proxy or a compatible API.",
+        "description": (
+            "Replaces https://api.twilio.com: a local Twilio emulator, a proxy or a compatible API. "
+            "https://, or http:// only to a loopback host such as the emulator (the token must not travel in clear)."
+        ),
     },
     "timeout": {
         "label": "Request timeout (seconds)",

@@ -111,6 +111,10 @@ async def create_api_key(request: Request) -> Response:
     return JSONResponse({"sid": sid, "secret": secret}, status_code=201)
 
 
+async def rotate_auth_token(request: Request) -> Response:
+    return JSONResponse({"auth_token": state_of(request).rotate_auth_token()}, status_code=201)
+
+
 async def webhooks(request: Request) -> Response:
     return JSONResponse({"webhooks": state_of(request).webhook_log()})
 
@@ -145,6 +149,7 @@ ROUTES = [
     resource("/_emulator/reset", POST=reset),
     resource("/_emulator/requests", GET=requests, DELETE=clear_requests),
     resource("/_emulator/api_keys", POST=create_api_key),
+    resource("/_emulator/auth_token", POST=rotate_auth_token),
     resource("/_emulator/webhooks", GET=webhooks),
     resource("/_emulator/call_behaviours", POST=add_call_behaviour),
     resource("/_emulator/calls", GET=calls),

@@ -150,6 +150,13 @@ class TwilioEmulator:
             return key["sid"], key["secret"]
         return self.state.create_api_key()
 
+    def rotate_auth_token(self) -> str:
+        """A new auth token for the account; the old one is refused from now on (20003), as after a rotation."""
+        if self._process is not None:
+            self.state.auth_token = self._process.call("POST", "auth_token")["auth_token"]
+            return self.state.auth_token
+        return self.state.rotate_auth_token()
+
     # messages
     def inject_inbound(
         self, from_: str, to: str = DEFAULT_FROM, body: str = "", media_urls: tuple[str, ...] = ()

@@ -61,6 +61,13 @@ class EmulatorState:
             self._api_keys[sid] = secret
         return sid, secret
 
+    def rotate_auth_token(self) -> str:
+        """Replace the auth token, as promoting a secondary token does on Twilio: the old one stops working."""
+        token = secrets.token_hex(16)
+        with self.lock:
+            self.auth_token = token
+        return token
+
     def authenticates(self, username: str, password: str) -> bool:
         if username == self.account_sid:
             return secrets.compare_digest(password, self.auth_token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import re
@@ -22,6 +23,8 @@ _SID_BODY = re.compile(r"[0-9A-Za-z]{32}")
 # label syntax could move the request, and the credentials with it, to another host.
 _HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _LABEL_CHAR = re.compile(r"[a-z0-9-]")
+# Plain http is only safe where the request never leaves the machine: the bundled emulator, a local proxy.
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost."})
 
 _Fail = Callable[[str, str], TwilioConnectionConfigError]
 
@@ -145,7 +148,31 @@ def _base_url(value: Any, fail: _Fail) -> str | None:
         raise fail("extra 'base_url'", "names no host; it is not an http(s) URL like https://api.twilio.com")
     if parts.query or parts.fragment:
         raise fail("extra 'base_url'", "must not carry a query or fragment; give scheme, host, port and path only")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        # The host is not echoed either: a secret pasted here would otherwise be shown.
+        raise fail(
+            "extra 'base_url'",
+            "is http:// to a host that is not loopback, so the auth token would travel in clear text; use "
+            "https://, or http:// only to a loopback host (127.0.0.1, localhost, ::1) such as the bundled emulator",
+        )
     return text.rstrip("/")
+
+
+def is_loopback_host(hostname: str) -> bool:
+    """True for ``localhost`` and literal loopback addresses (127.0.0.0/8, ::1): traffic that stays on this machine.
+
+    Other names are not resolved: what a name points at can change after the check.
+    """
+    host = hostname.lower()
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
 
 
 def _host_label(value: Any, field_name: str, example: str, fail: _Fail) -> str | None:

@@ -3,6 +3,9 @@
 A triggerer running 500 approval waits on one number sends one list request per interval, not 500:
 each waiting trigger subscribes, the poller reads what is new and hands it to every subscriber. The
 poller starts with its first subscriber and stops when the last one leaves or is cancelled.
+
+The poller follows its connection (``LiveConnection``): a rotated token is picked up, and a deleted
+connection ends every subscriber's wait with an error naming it, within one poll interval.
 """
 
 from __future__ import annotations
@@ -13,13 +16,16 @@ import logging
 import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_twilio.exceptions import TwilioProviderError
 from airflow_provider_twilio.inbound.matching import InboundMessage
 from airflow_provider_twilio.inbound.polling import InboxCursor, poll_async
 from airflow_provider_twilio.inbound.waiting import TRANSIENT_ERROR_TYPES
 from airflow_provider_twilio.inbound.window import DATE_RESOLUTION, window_floor
+
+if TYPE_CHECKING:
+    from airflow_provider_twilio.triggers.live_connection import LiveConnection
 
 log = logging.getLogger(__name__)
 
@@ -115,17 +121,19 @@ class InboxPoller:
         self._task = None
 
     async def _run(self) -> None:
-        from airflow_provider_twilio.triggers.offloop import twilio_hook
+        from airflow_provider_twilio.triggers.live_connection import LiveConnection
 
         try:
-            hook = await twilio_hook(self.conn_id)
-            async with hook.async_client() as client:
+            async with LiveConnection(self.conn_id) as connection:
                 loop = asyncio.get_running_loop()
                 while self.subscribers:
                     self._wake.clear()
                     # A fixed cadence: the time a poll takes does not stretch the interval.
                     due = loop.time() + self.interval
-                    if not await self._poll_once(client):
+                    # Read at most twice an interval, so a deleted connection stops the polls within one.
+                    if await connection.follow(max_age=self.interval / 2):
+                        log.info("Twilio connection %r changed; polling %s with it", self.conn_id, self.to)
+                    if not await self._poll_once(connection):
                         return
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, due - loop.time()))
@@ -141,13 +149,15 @@ class InboxPoller:
             if self._task is asyncio.current_task():
                 self._close()
 
-    async def _poll_once(self, client: Any) -> bool:
-        assert self.cursor is not None
-        bound = self.cursor.lower_bound
+    async def _poll_once(self, connection: LiveConnection) -> bool:
+        cursor = self.cursor
+        assert cursor is not None
+        bound = cursor.lower_bound
         self.polls_started += 1
         complete: int | None = self.polls_started
         try:
-            new = await poll_async(client, self.cursor)
+            # A refused token makes the connection be read again once: a rotated one is used at once.
+            new = await connection.call(lambda client: poll_async(client, cursor))
         except TwilioProviderError as err:
             if err.error_type not in TRANSIENT_ERROR_TYPES:
                 self._fail(err)

@@ -143,12 +143,12 @@ class TwilioInboundSmsTrigger(BaseTrigger):
         from airflow_provider_twilio.inbound.claims import CLAIMS
         from airflow_provider_twilio.inbound.echoes import send_async, still_owed_async
         from airflow_provider_twilio.inbound.waiting import TRANSIENT_ERROR_TYPES
-        from airflow_provider_twilio.triggers.offloop import twilio_hook
+        from airflow_provider_twilio.triggers.live_connection import read_connection
 
         mine, held = CLAIMS.take(owed, owner=self)
         if not mine:
             return held
-        hook = await twilio_hook(self.twilio_conn_id)
+        hook = await read_connection(self.twilio_conn_id)  # as it is now: the token may have been rotated
         retry: list[Any] = []
         async with hook.async_client() as client:
             try:
@@ -221,29 +221,44 @@ class TwilioMessageStatusTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_twilio.triggers.offloop import import_modules, twilio_hook
+        from airflow_provider_twilio.triggers.offloop import import_modules
 
-        await import_modules("airflow_provider_twilio.exceptions", "airflow_provider_twilio.inbound.waiting")
+        await import_modules(
+            "airflow_provider_twilio.exceptions",
+            "airflow_provider_twilio.inbound.waiting",
+            "airflow_provider_twilio.triggers.live_connection",
+        )
         from airflow_provider_twilio.exceptions import TwilioProviderError
-        from airflow_provider_twilio.inbound.waiting import TRANSIENT_ERROR_TYPES
+        from airflow_provider_twilio.triggers.live_connection import LiveConnection
 
+        connection = LiveConnection(self.twilio_conn_id)
         try:
             tracker = await asyncio.to_thread(self._new_tracker)  # imports its tracking module off the loop
-            hook = await twilio_hook(self.twilio_conn_id)
+            await connection.open()
         except TwilioProviderError as err:
             yield _error_event(err)
             return
-        async with hook.async_client() as client:
-            while True:
-                try:
-                    await tracker.refresh_async(client)
-                except TwilioProviderError as err:
-                    if err.error_type not in TRANSIENT_ERROR_TYPES:
-                        yield _error_event(err)
-                        return
-                    self.log.warning("Fetching %s status failed, trying again: %s", tracker.NOUN, err)
-                if tracker.done:
-                    yield TriggerEvent({"status": "done", "states": tracker.result()})
-                    return
-                self.log.info("Waiting for final statuses: %s", tracker.summary())
-                await asyncio.sleep(self.poll_interval)
+        try:
+            event = await self._wait(tracker, connection)
+        finally:
+            await connection.close()
+        yield event  # after closing: the triggerer may keep a finished generator around a while
+
+    async def _wait(self, tracker: Any, connection: Any) -> TriggerEvent:
+        """Poll until every status is final or a permanent error; follows the connection as it changes."""
+        from airflow_provider_twilio.exceptions import TwilioProviderError
+        from airflow_provider_twilio.inbound.waiting import TRANSIENT_ERROR_TYPES
+
+        while True:
+            try:
+                # A rotated token is picked up; a deleted connection ends the wait within one interval.
+                await connection.follow(max_age=self.poll_interval / 2)
+                await connection.call(tracker.refresh_async)
+            except TwilioProviderError as err:
+                if err.error_type not in TRANSIENT_ERROR_TYPES:
+                    return _error_event(err)
+                self.log.warning("Fetching %s status failed, trying again: %s", tracker.NOUN, err)
+            if tracker.done:
+                return TriggerEvent({"status": "done", "states": tracker.result()})
+            self.log.info("Waiting for final statuses: %s", tracker.summary())
+            await asyncio.sleep(self.poll_interval)

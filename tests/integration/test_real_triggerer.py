@@ -3,7 +3,8 @@
 The test puts a task instance of ``dags/real_triggerer_inbound.py`` in the ``deferred`` state, linked to
 a Trigger row built from the sensor's own arguments, and starts ``python -m airflow triggerer`` on the
 same SQLite DB. The triggerer must claim the trigger, answer a wrong reply once (``echo_error``) and
-hand the matching reply back to the task instance, which the scheduler would then resume.
+hand the matching reply back to the task instance, which the scheduler would then resume. A second
+test keeps its connections in the metadata DB, rotates one and deletes the other while they wait.
 """
 
 from __future__ import annotations
@@ -320,6 +321,127 @@ def test_trigger_runs_in_a_real_triggerer(airflow_db: Path, twilio_emulator: Twi
     # Nothing held the triggerer's event loop: not the first Twilio trigger's start-up (connection, SDK
     # import, client) and not matching. Our steps run in the trigger's task and in the inbox poller's.
     triggerer_log = log_path.read_text(errors="replace")
+    ours = [line for line in triggerer_log.splitlines() if " took " in line and re.search(OUR_TASKS, line)]
+    assert ours == [], "\n".join(ours)
+    blocked = re.findall(r"async thread was blocked for ([0-9.]+) seconds", triggerer_log)
+    assert [s for s in blocked if float(s) > BLOCKED_LIMIT] == [], report()
+
+
+ROTATING, DELETED = "twilio_rotating", "twilio_deleted"
+OTHER = "+15005550016"  # a second number: the deleted connection's waiter has its own poller
+SLOW_POLL = 3.0  # seconds: each connection change below lands well between two polls
+
+
+def store_connection(conn_id: str, emu: TwilioEmulator, login: str, password: str) -> None:
+    """The connection in the metadata DB, as the UI saves it; replaces one of the same id."""
+    import json
+
+    from airflow.models.connection import Connection
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        session.query(Connection).filter(Connection.conn_id == conn_id).delete()
+        session.add(
+            Connection(
+                conn_id=conn_id,
+                conn_type="twilio",
+                login=login,
+                password=password,
+                extra=json.dumps({"account_sid": emu.account_sid, "base_url": emu.base_url}),
+            )
+        )
+
+
+def delete_connection(conn_id: str) -> None:
+    from airflow.models.connection import Connection
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        assert session.query(Connection).filter(Connection.conn_id == conn_id).delete() == 1
+
+
+def inbox_polls(emu: TwilioEmulator, number: str, status: int | None = None) -> int:
+    digits = number.removeprefix("+")
+    return sum(
+        1
+        for r in emu.request_log()
+        if r["path"].endswith("/Messages.json") and digits in r["query"] and status in (None, r["status"])
+    )
+
+
+def test_a_real_triggerer_follows_rotated_and_deleted_connections(
+    airflow_db: Path, twilio_emulator: TwilioEmulator, tmp_path: Path
+) -> None:
+    """Connections in the metadata DB: a rotated token is used at the next poll, a deleted connection fails
+    its waiter (an error event naming it) and no poll follows, and no connection read holds the event loop."""
+    from airflow_provider_twilio.triggers.sms import TwilioInboundSmsTrigger
+
+    emu = twilio_emulator
+    first_token = emu.auth_token
+    key_sid, key_secret = emu.create_api_key()
+    store_connection(ROTATING, emu, emu.account_sid, emu.auth_token)
+    store_connection(DELETED, emu, key_sid, key_secret)  # an API key: the token rotation leaves it working
+    bag = parse_dag_file()
+    sensor = bag.get_dag(DAG_ID).get_task(TASK_ID)
+    create_run = create_run_airflow3 if airflow_major() >= 3 else create_run_airflow2
+    runs = {}
+    for conn_id, number in ((ROTATING, US), (DELETED, OTHER)):
+        run_id = f"real_triggerer_{conn_id}__{time.time_ns()}"
+        started = create_run(bag, run_id)
+        trigger = TwilioInboundSmsTrigger(
+            pattern=sensor.pattern,
+            to=number,
+            since=started.isoformat(),
+            from_=[ANN],
+            ignore_case=True,
+            twilio_conn_id=conn_id,
+            poll_interval=SLOW_POLL,
+        )
+        defer_task_instance(run_id, trigger)
+        runs[conn_id] = run_id
+
+    log_path = tmp_path / "triggerer.log"
+
+    def report() -> str:
+        return f"--- {log_path.name}\n{tail(log_path)}" if log_path.exists() else "(no triggerer log)"
+
+    def resumed(conn_id: str) -> dict[str, Any] | None:
+        ti = task_instance_state(runs[conn_id])
+        return ti if ti["state"] != "deferred" else None
+
+    def next_poll(number: str, after: int) -> Callable[[], bool]:
+        return lambda: inbox_polls(emu, number) > after
+
+    with triggerer(log_path) as proc:
+        wait_for(next_poll(US, 1), "two polls with the first token", proc, report)
+        # Right after a poll: the token changes at Twilio, then in the connection, long before the next one.
+        wait_for(next_poll(US, inbox_polls(emu, US)), "a poll to rotate after", proc, report)
+        emu.rotate_auth_token()
+        store_connection(ROTATING, emu, emu.account_sid, emu.auth_token)
+        polls = inbox_polls(emu, US)
+        wait_for(next_poll(US, polls + 1), "two polls with the new token", proc, report)
+
+        wait_for(next_poll(OTHER, 1), "polls of the other number", proc, report)
+        wait_for(next_poll(OTHER, inbox_polls(emu, OTHER)), "a poll to delete after", proc, report)
+        delete_connection(DELETED)
+        polls_before_deletion = inbox_polls(emu, OTHER)
+        failed = wait_for(lambda: resumed(DELETED), "the error event of the deleted connection", proc, report)
+        assert resumed(ROTATING) is None, "the rotated connection's waiter ended"
+
+        emu.inject_inbound(from_=ANN, to=US, body=RIGHT)
+        matched = wait_for(lambda: resumed(ROTATING), "the match after the rotation", proc, report)
+        polls_after_deletion = inbox_polls(emu, OTHER) - polls_before_deletion
+
+    error = decoded(failed["next_kwargs"])["event"]
+    assert error["status"] == "error", error
+    assert error["message"].startswith(f"Twilio connection {DELETED!r} no longer exists"), error
+    assert polls_after_deletion == 0, report()
+    event = decoded(matched["next_kwargs"])["event"]
+    assert event["status"] == "match", event
+    assert event["result"]["message"]["body"] == RIGHT
+    assert inbox_polls(emu, US, status=401) == 0, report()
+    triggerer_log = log_path.read_text(errors="replace")
+    assert all(secret not in triggerer_log for secret in (first_token, emu.auth_token, key_secret))
     ours = [line for line in triggerer_log.splitlines() if " took " in line and re.search(OUR_TASKS, line)]
     assert ours == [], "\n".join(ours)
     blocked = re.findall(r"async thread was blocked for ([0-9.]+) seconds", triggerer_log)

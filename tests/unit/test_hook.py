@@ -479,3 +479,33 @@ def test_the_largest_timeout_works_on_both_clients(monkeypatch: pytest.MonkeyPat
 
     assert asyncio.run(fetch()) == ACCOUNT_SID
     assert fake_api.paths() == [ACCOUNT_PATH, ACCOUNT_PATH]
+
+
+@pytest.mark.parametrize("base_url", ["http://api.example.net", "http://10.0.0.5:8089/2010-04-01", "http://[::2]:80"])
+def test_a_clear_text_base_url_is_refused_before_any_request(monkeypatch: pytest.MonkeyPatch, base_url: str) -> None:
+    set_connection(monkeypatch, "clear", base_url=base_url)
+    hook = TwilioHook("clear")
+    sent: list[Any] = []
+    monkeypatch.setattr("twilio.http.http_client.TwilioHttpClient.request", lambda *a, **k: sent.append(a))
+
+    ok, reason = hook.test_connection()
+    assert not ok
+    assert reason.startswith("Twilio connection 'clear': extra 'base_url' is http:// to a host that is not loopback")
+    assert "the auth token would travel in clear text" in reason
+    with pytest.raises(TwilioConnectionConfigError, match=r"'clear': extra 'base_url'.*clear text"):
+        hook.get_conn()
+
+    async def fetch() -> None:
+        async with hook.async_client() as client:
+            await client.api.v2010.accounts(ACCOUNT_SID).fetch_async()
+
+    with pytest.raises(TwilioConnectionConfigError, match="clear text"):
+        asyncio.run(fetch())
+    assert sent == []
+
+
+def test_http_to_localhost_keeps_working(monkeypatch: pytest.MonkeyPatch, fake_api: FakeApi) -> None:
+    set_connection(monkeypatch, "local", base_url=fake_api.base_url.replace("127.0.0.1", "localhost"))
+    ok, reason = TwilioHook("local").test_connection()
+    assert ok, reason
+    assert fake_api.paths() == [ACCOUNT_PATH]

@@ -108,6 +108,14 @@ def test_secret_is_not_in_repr_or_str() -> None:
         ({"extra": {"base_url": "http://"}}, "extra 'base_url'", "names no host"),
         ({"extra": {"base_url": "https://api.twilio.com/?x=1"}}, "extra 'base_url'", "query or fragment"),
         ({"extra": {"base_url": "https://u:p@proxy.example"}}, "extra 'base_url'", "must not embed credentials"),
+        ({"extra": {"base_url": "http://api.example.net"}}, "extra 'base_url'", "would travel in clear text"),
+        ({"extra": {"base_url": "HTTP://api.twilio.com/"}}, "extra 'base_url'", "to a host that is not loopback"),
+        ({"extra": {"base_url": "http://10.0.0.5:8089"}}, "extra 'base_url'", "use https://, or http:// only"),
+        ({"extra": {"base_url": "http://0.0.0.0:8089"}}, "extra 'base_url'", "would travel in clear text"),
+        ({"extra": {"base_url": "http://127.0.0.1.example.net"}}, "extra 'base_url'", "would travel in clear text"),
+        ({"extra": {"base_url": "http://localhost.example.net"}}, "extra 'base_url'", "would travel in clear text"),
+        ({"extra": {"base_url": "http://[::2]:8089"}}, "extra 'base_url'", "would travel in clear text"),
+        ({"extra": {"base_url": "http://[::ffff:10.0.0.5]"}}, "extra 'base_url'", "would travel in clear text"),
         ({"extra": {"region": "x@127.0.0.1:8080/"}}, "extra 'region'", "contains '@'; expected a host name label"),
         ({"extra": {"region": "evil.example#"}}, "extra 'region'", "contains '.'; expected a host name label"),
         ({"extra": {"region": "IE1"}}, "extra 'region'", "contains 'I'; expected a host name label of lowercase"),
@@ -160,6 +168,8 @@ def test_secret_pasted_into_the_login_is_not_echoed() -> None:
         {"base_url": "token:" + TOKEN},
         {"base_url": f"https://api.twilio.com/?token={TOKEN}"},
         {"base_url": f"https://api.twilio.com/#{TOKEN}"},
+        {"base_url": f"http://{TOKEN}"},
+        {"base_url": f"http://{TOKEN}.example.net:8080"},
         {"region": TOKEN},
         {"edge": TOKEN},
         {"timeout": TOKEN},
@@ -193,3 +203,30 @@ def test_credentials_in_base_url_are_not_echoed() -> None:
 def test_unnamed_connection_is_reported_as_such() -> None:
     with pytest.raises(TwilioConnectionConfigError, match=r"^Twilio connection '<unnamed>': login"):
         TwilioConnectionSettings.from_connection(SimpleNamespace(login="", password=TOKEN, extra=None))
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "https://api.twilio.com",
+        "https://proxy.example.net:8443/twilio",
+        "http://127.0.0.1:8089",
+        "http://127.8.9.10",
+        "http://localhost:8089/",
+        "http://LocalHost",
+        "http://[::1]:8089",
+        "http://[::ffff:127.0.0.1]:8089",
+    ],
+)
+def test_https_and_loopback_http_base_urls_are_accepted(base_url: str) -> None:
+    assert parse(extra={"base_url": base_url}).base_url == base_url.rstrip("/")
+
+
+def test_a_clear_text_base_url_error_says_why_and_what_to_use() -> None:
+    with pytest.raises(TwilioConnectionConfigError) as caught:
+        parse(extra={"base_url": "http://api.example.net"}, conn_id="prod_twilio")
+    assert str(caught.value) == (
+        "Twilio connection 'prod_twilio': extra 'base_url' is http:// to a host that is not loopback, so the auth "
+        "token would travel in clear text; use https://, or http:// only to a loopback host (127.0.0.1, localhost, "
+        "::1) such as the bundled emulator"
+    )
