@@ -7,7 +7,7 @@ import pytest
 from airflow_provider_twilio.hooks.twilio import TwilioHook
 
 SID = "AC" + "a" * 32
-URI = f"twilio://{SID}:token@/?base_url=http%3A%2F%2Ftwilio.internal.example%3A8080"
+URI = f"twilio://{SID}:token@/?base_url=https%3A%2F%2Ftwilio.internal.example%3A8443"
 
 
 @pytest.fixture
@@ -19,17 +19,17 @@ def hook(monkeypatch: pytest.MonkeyPatch) -> TwilioHook:
 
 
 def test_environment_proxy_is_pinned_on_the_session(hook: TwilioHook, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     session = hook.get_conn().http_client.session
     assert session.trust_env is False
-    assert session.proxies["http"] == "http://proxy.example:3128"
+    assert session.proxies["https"] == "http://proxy.example:3128"
 
 
 def test_no_proxy_for_the_api_host_is_respected(hook: TwilioHook, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     monkeypatch.setenv("NO_PROXY", "twilio.internal.example")
     session = hook.get_conn().http_client.session
-    assert "http" not in session.proxies
+    assert "https" not in session.proxies
 
 
 def test_ca_bundle_from_environment_is_kept(hook: TwilioHook, monkeypatch: pytest.MonkeyPatch) -> None:
