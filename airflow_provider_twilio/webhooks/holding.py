@@ -169,10 +169,15 @@ class _DeclaredCache:
         self._by_dag: dict[str, tuple[str, list[Declared]]] = {}
         self._read_at = 0.0
 
-    def get(self, session: Any) -> list[Declared]:
+    def get(self) -> list[Declared]:
+        """Read in a session of its own, outside the caller's transaction: on SQLite a long read before a
+        write makes the write fail when another process committed meanwhile."""
+        from airflow.utils.session import create_session
+
         with self._lock:
             if time.monotonic() - self._read_at >= DECLARED_TTL:
-                self._by_dag = _read_declared(session, self._by_dag)
+                with create_session() as session:
+                    self._by_dag = _read_declared(session, self._by_dag)
                 self._read_at = time.monotonic()
             return [watcher for _, watchers in self._by_dag.values() for watcher in watchers]
 
@@ -246,7 +251,7 @@ def hold(session: Any, webhook: Webhook, registered: list[Any]) -> int:
     }
     waiting_assets = {
         watcher.asset
-        for watcher in declared.get(session)
+        for watcher in declared.get()
         if watcher.classpath == webhook.classpath
         and watcher.identity not in running
         and _accepts(webhook, watcher.kwargs)
@@ -298,24 +303,21 @@ def hand_over(session: Any, registered_for: Any, claim_and_record: Any) -> int:
     """Give every held webhook to each registered watcher of its asset that accepts it; drop expired ones.
 
     ``registered_for(classpath)`` lists the registered watchers; ``claim_and_record(asset, key, payload)``
-    records one event unless already claimed. Returns how many events were recorded.
+    records one event unless already claimed (and writes nothing when it is). Returns how many were recorded.
     """
     from airflow.models.asset_state_store import AssetStateStoreModel
     from sqlalchemy import delete, select
 
-    expired_before = datetime.now(timezone.utc) - HOLD_FOR
-    session.execute(
-        delete(AssetStateStoreModel)
-        .where(AssetStateStoreModel.key.like(f"{HELD_MARK}%"))
-        .where(AssetStateStoreModel.updated_at < expired_before)
-    )
-    rows = session.execute(
-        select(AssetStateStoreModel.asset_id, AssetStateStoreModel.value).where(
-            AssetStateStoreModel.key.like(f"{HELD_MARK}%")
-        )
-    ).all()
+    held = AssetStateStoreModel.key.like(f"{HELD_MARK}%")
+    expired = AssetStateStoreModel.updated_at < datetime.now(timezone.utc) - HOLD_FOR
+    # Read first, write only when there is something to write: an idle round takes no write lock.
+    rows = session.execute(select(AssetStateStoreModel.asset_id, AssetStateStoreModel.value, expired).where(held)).all()
+    if any(is_expired for _, _, is_expired in rows):
+        session.execute(delete(AssetStateStoreModel).where(held).where(expired))
     recorded = 0
-    for asset_id, value in rows:
+    for asset_id, value, is_expired in rows:
+        if is_expired:
+            continue
         try:
             webhook = Webhook.from_json(value)
         except (ValueError, KeyError, TypeError):

@@ -108,8 +108,6 @@ class _Job:
     event_for: EventFor
     pending: Pending | None = None
     """The webhook, to hold for watchers that are declared but not registered (None: nothing to hold)."""
-    work: Callable[[Any], int] | None = None
-    """Instead of a webhook: housekeeping done in the writer's transaction (``upkeep``)."""
     done: threading.Event = field(default_factory=threading.Event)
     recorded: int = 0
     error: BaseException | None = None
@@ -159,19 +157,14 @@ class _GroupWriter:
 def _write(jobs: list[_Job]) -> None:
     from airflow.utils.session import create_session
 
-    from airflow_provider_twilio.webhooks.holding import hold
+    from airflow_provider_twilio.webhooks.holding import declared, hold
     from airflow_provider_twilio.webhooks.queueing import cover
 
+    if any(job.pending is not None for job in jobs):
+        declared.get()  # read before this transaction starts (see its docstring)
     with create_session() as session:
         touched: set[int] = set()
         for job in jobs:
-            if job.work is not None:
-                try:
-                    with session.begin_nested():
-                        job.recorded = job.work(session)
-                except Exception as err:  # housekeeping failed; the webhooks in this batch go on
-                    job.error = err
-                continue
             try:
                 registered = watchers.get(job.classpath, session)
                 found = [
@@ -219,11 +212,6 @@ def record_events(classpath: str, event_for: EventFor) -> int:
     return _writer.submit(_Job(classpath, event_for, pending=current.get()))
 
 
-def run_in_writer(work: Callable[[Any], int]) -> int:
-    """Run ``work(session)`` in the writer's next transaction (committed with the webhooks of that batch)."""
-    return _writer.submit(_Job("", lambda kwargs: None, work=work))
-
-
 def _claim(session: Any, asset_id: int, key: str) -> bool:
     """Insert the claim unless it exists, in one statement; True if this call inserted it."""
     from airflow.models.asset_state_store import AssetStateStoreModel
@@ -231,6 +219,19 @@ def _claim(session: Any, asset_id: int, key: str) -> bool:
     now = datetime.now(timezone.utc)
     values = {"asset_id": asset_id, "key": key, "value": now.isoformat(), "updated_at": now}
     return insert_once(session, AssetStateStoreModel, values)
+
+
+def is_claimed(session: Any, asset_id: int, key: str) -> bool:
+    """Whether the claim exists, by a read only (a claim is never taken back, so a True stays true)."""
+    from airflow.models.asset_state_store import AssetStateStoreModel
+    from sqlalchemy import select
+
+    found = session.scalar(
+        select(AssetStateStoreModel.key).where(
+            AssetStateStoreModel.asset_id == asset_id, AssetStateStoreModel.key == key
+        )
+    )
+    return found is not None
 
 
 def insert_once(session: Any, model: Any, values: dict[str, Any]) -> bool:

@@ -2,8 +2,10 @@
 
 One daemon thread per api-server worker process: it hands held webhooks to watchers that have
 registered since (``holding.hand_over``) and queues a run for asset events that no run consumed
-(``queueing.requeue_waiting``), in the webhook writer's transaction. Several workers or replicas
-doing the same is harmless: claims and queue rows are keyed, so each event is still recorded once.
+(``queueing.requeue_waiting``), in a transaction of its own that writes only when there is something
+to do (a failed round never fails a webhook; the next round tries again). Several workers or
+replicas doing the same is harmless: claims and queue rows are keyed, so each event is still
+recorded once.
 """
 
 from __future__ import annotations
@@ -36,13 +38,14 @@ def ensure_running() -> None:
 
 
 def _loop() -> None:
-    from airflow_provider_twilio.webhooks.recording import run_in_writer
+    from airflow.utils.session import create_session
 
     logged_at = 0.0
     while True:
         time.sleep(UPKEEP_EVERY)
         try:
-            run_in_writer(upkeep)
+            with create_session() as session:
+                upkeep(session)
         except Exception:
             if time.monotonic() - logged_at > ERROR_LOG_EVERY:
                 logged_at = time.monotonic()
@@ -53,12 +56,13 @@ def upkeep(session: Any) -> int:
     """Hand held webhooks over and re-queue waiting events; how many events were recorded or queued."""
     from airflow_provider_twilio.webhooks.holding import CLASSPATHS, hand_over
     from airflow_provider_twilio.webhooks.queueing import cover, requeue_waiting
-    from airflow_provider_twilio.webhooks.recording import claim_and_record, watchers
+    from airflow_provider_twilio.webhooks.recording import claim_and_record, is_claimed, watchers
 
     touched: set[int] = set()
 
     def record(asset: tuple[int, str, str], key: str, payload: dict[str, Any]) -> bool:
-        if claim_and_record(session, asset, key, payload):
+        # Held webhooks stay for their whole 10 minutes: once handed over, a round only reads.
+        if not is_claimed(session, asset[0], key) and claim_and_record(session, asset, key, payload):
             touched.add(asset[0])
             return True
         return False

@@ -9,6 +9,7 @@ then nothing: every text's asset event must be consumed by a DAG run, without a 
 
 from __future__ import annotations
 
+import sqlite3
 import statistics
 import time
 from datetime import datetime
@@ -100,6 +101,21 @@ def test_webhooks_before_the_watcher_is_registered_are_held_and_handed_over(
     assert _signed_post(airflow, emulator, "sms", _text(emulator, 0x4E1E, "nobody wants this")) == 200
     assert _held_rows(airflow) == before + 2
     assert airflow.asset_events("twilio_held_texts") == [] and airflow.asset_events("twilio_held_deliveries") == []
+
+    # An asset that already holds its maximum does not keep another webhook, and says so: 503, not 200.
+    from airflow_provider_twilio.webhooks.holding import MAX_HELD_PER_ASSET
+
+    [(asset_id,)] = airflow.query("SELECT id FROM asset WHERE name = 'twilio_held_deliveries'")
+    filler = [(asset_id, f"twilio_held:status:filler{i}", "{}") for i in range(MAX_HELD_PER_ASSET - 1)]
+    with sqlite3.connect(airflow.db, timeout=30) as db:
+        db.executemany(
+            "INSERT INTO asset_state_store (asset_id, key, value, updated_at) VALUES (?, ?, ?, CURRENT_TIMESTAMP)",
+            filler,
+        )
+    overflow = {**callback, "MessageSid": "SM" + "e" * 32}
+    assert _signed_post(airflow, emulator, "status", overflow) == 503
+    airflow.query("DELETE FROM asset_state_store WHERE key LIKE 'twilio_held:status:filler%'")
+    assert _held_rows(airflow) == before + 2
 
     airflow.query("UPDATE dag SET is_paused = 0 WHERE dag_id IN ('webhook_held_texts', 'webhook_held_deliveries')")
 
