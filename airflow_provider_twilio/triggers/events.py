@@ -11,7 +11,9 @@ event is handed to Airflow (3.3+), so a restarted triggerer goes on where the la
 
 With ``source="webhook"`` the watcher does not poll: the provider's api-server plugin receives each
 text from Twilio, checks its signature and records the asset event itself, matching it with
-``webhook_event`` below (the same matching and payload as a polled text; see docs/webhooks.md).
+``webhook_event`` below (the same matching and payload as a polled text; see docs/webhooks.md), and
+holds a text for a watcher whose trigger Airflow has not registered yet (``webhooks/holding.py``).
+Either way, the api-server's plugin makes sure each event gets a DAG run (docs/events.md).
 """
 
 from __future__ import annotations

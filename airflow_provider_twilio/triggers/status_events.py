@@ -3,7 +3,9 @@
 Airflow 3.3+ only, through an ``AssetWatcher``. Twilio POSTs each status change of a message sent with
 ``status_callback`` set to ``<webhook_base_url>/twilio/<conn_id>/status``; the provider's api-server
 plugin checks the signature and records the asset event for every watcher that wants that status.
-This trigger itself never calls Twilio: in the triggerer it only waits (docs/webhooks.md).
+This trigger itself never calls Twilio: in the triggerer it only waits (docs/webhooks.md). A callback
+that arrives before Airflow has registered this watcher's trigger (a DAG just parsed or unpaused) is
+held for it for 10 minutes (``webhooks/holding.py``).
 """
 
 from __future__ import annotations

@@ -184,9 +184,22 @@ Handler = Callable[[WebhookConfig, Any, Mapping[str, str]], "tuple[str, str]"]
 """Given the verified connection, form and query: what to log, and the TwiML to answer."""
 
 
-def _asset_events(record: Callable[[WebhookConfig, Any], int]) -> Handler:
+def _asset_events(record: Callable[[WebhookConfig, Any], int], kind: str) -> Handler:
+    """Record the webhook's events; hold it for declared watchers not registered yet (503 if it cannot be kept)."""
+    from airflow_provider_twilio.webhooks import holding, upkeep
+
     def handle(config: WebhookConfig, form: Any, query: Mapping[str, str]) -> tuple[str, str]:
-        return f"{form.get('MessageSid')}: {record(config, form)} new asset event(s)", EMPTY_TWIML
+        upkeep.ensure_running()
+        pending = holding.Pending(holding.Webhook.received(kind, config.conn_id, config.default_to, form))
+        token = holding.current.set(pending)
+        try:
+            recorded = record(config, form)
+        except holding.HoldingFull as full:
+            raise Refused(503, str(full)) from None
+        finally:
+            holding.current.reset(token)
+        note = f"{form.get('MessageSid')}: {recorded} new asset event(s), held for {pending.held} waiting watcher(s)"
+        return note, EMPTY_TWIML
 
     return handle
 
@@ -214,7 +227,10 @@ def _keypress(config: WebhookConfig, form: Any, query: Mapping[str, str]) -> tup
 def create_app() -> FastAPI:
     from starlette.concurrency import run_in_threadpool
 
+    from airflow_provider_twilio.webhooks import upkeep
+
     app = FastAPI(title="Twilio webhooks", docs_url=None, redoc_url=None, openapi_url=None)
+    upkeep.ensure_running()  # also for deployments whose watchers all poll: their events are re-queued too
 
     async def receive(request: Request, conn_id: str, handle: Handler, kind: str) -> Response:
         try:
@@ -232,12 +248,12 @@ def create_app() -> FastAPI:
     @app.post("/{conn_id}/sms")
     async def inbound_sms(request: Request, conn_id: str) -> Response:
         record = partial(_inbound_events, token=request.headers.get(IDEMPOTENCY_TOKEN))
-        return await receive(request, conn_id, _asset_events(record), "sms")
+        return await receive(request, conn_id, _asset_events(record, "sms"), "sms")
 
     @app.post("/{conn_id}/status")
     async def status_callback(request: Request, conn_id: str) -> Response:
         record = partial(_status_events, token=request.headers.get(IDEMPOTENCY_TOKEN))
-        return await receive(request, conn_id, _asset_events(record), "status")
+        return await receive(request, conn_id, _asset_events(record, "status"), "status")
 
     @app.post("/{conn_id}/gather")
     async def keypress(request: Request, conn_id: str) -> Response:

@@ -8,6 +8,10 @@ accepts the message gets, on every asset it watches, the asset event its trigger
 Each event is claimed first by a row in Airflow's asset state store, keyed by the watcher and the
 message (and status): the primary key lets only one claim insert its row, so a webhook that Twilio
 sends again, even concurrently, records nothing. Claim and event commit in one transaction.
+
+A webhook for a watcher that a DAG declares but Airflow has not registered yet is held for it
+(``holding``), and the queue rows of the recorded events are kept covering them (``queueing``), so
+that each event gets a DAG run; ``upkeep`` hands held webhooks over and re-queues waiting events.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_twilio.webhooks.holding import Pending
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +106,8 @@ MAX_BATCH = 100
 class _Job:
     classpath: str
     event_for: EventFor
+    pending: Pending | None = None
+    """The webhook, to hold for watchers that are declared but not registered (None: nothing to hold)."""
     done: threading.Event = field(default_factory=threading.Event)
     recorded: int = 0
     error: BaseException | None = None
@@ -148,11 +157,18 @@ class _GroupWriter:
 def _write(jobs: list[_Job]) -> None:
     from airflow.utils.session import create_session
 
+    from airflow_provider_twilio.webhooks.holding import declared, hold
+    from airflow_provider_twilio.webhooks.queueing import cover
+
+    if any(job.pending is not None for job in jobs):
+        declared.get()  # read before this transaction starts (see its docstring)
     with create_session() as session:
+        touched: set[int] = set()
         for job in jobs:
             try:
+                registered = watchers.get(job.classpath, session)
                 found = [
-                    (watcher, event) for watcher in watchers.get(job.classpath, session)
+                    (watcher, event) for watcher in registered
                     if (event := job.event_for(watcher.kwargs)) is not None
                 ]  # fmt: skip
             except Exception as err:  # this webhook's matching failed; the others go on
@@ -160,10 +176,26 @@ def _write(jobs: list[_Job]) -> None:
                 continue
             for watcher, (key, payload) in found:
                 for asset_id, name, uri in watcher.assets:
-                    if _claim(session, asset_id, key):
-                        _record(session, name, uri, payload)
+                    if claim_and_record(session, (asset_id, name, uri), key, payload):
+                        touched.add(asset_id)
                         job.recorded += 1
+            if job.pending is not None:
+                try:
+                    with session.begin_nested():
+                        job.pending.held = hold(session, job.pending.webhook, registered)
+                except Exception as err:  # not kept: the receiver must not answer 2xx (HoldingFull: 503)
+                    job.error = err
+        cover(session, touched)
     _prune_now_and_then()
+
+
+def claim_and_record(session: Any, asset: tuple[int, str, str], key: str, payload: dict[str, Any]) -> bool:
+    """Record the event on the asset unless its claim exists; True if it was recorded now."""
+    asset_id, name, uri = asset
+    if not _claim(session, asset_id, key):
+        return False
+    _record(session, name, uri, payload)
+    return True
 
 
 _writer = _GroupWriter()
@@ -172,9 +204,12 @@ _writer = _GroupWriter()
 def record_events(classpath: str, event_for: EventFor) -> int:
     """Record the events of every watcher of ``classpath`` that ``event_for`` accepts; how many were new.
 
-    Returns once they are committed (with any other webhooks waiting at the same time).
+    Returns once they are committed (with any other webhooks waiting at the same time). A webhook
+    that the receiver set in ``holding.current`` is also held for watchers not registered yet.
     """
-    return _writer.submit(_Job(classpath, event_for))
+    from airflow_provider_twilio.webhooks.holding import current
+
+    return _writer.submit(_Job(classpath, event_for, pending=current.get()))
 
 
 def _claim(session: Any, asset_id: int, key: str) -> bool:
@@ -184,6 +219,19 @@ def _claim(session: Any, asset_id: int, key: str) -> bool:
     now = datetime.now(timezone.utc)
     values = {"asset_id": asset_id, "key": key, "value": now.isoformat(), "updated_at": now}
     return insert_once(session, AssetStateStoreModel, values)
+
+
+def is_claimed(session: Any, asset_id: int, key: str) -> bool:
+    """Whether the claim exists, by a read only (a claim is never taken back, so a True stays true)."""
+    from airflow.models.asset_state_store import AssetStateStoreModel
+    from sqlalchemy import select
+
+    found = session.scalar(
+        select(AssetStateStoreModel.key).where(
+            AssetStateStoreModel.asset_id == asset_id, AssetStateStoreModel.key == key
+        )
+    )
+    return found is not None
 
 
 def insert_once(session: Any, model: Any, values: dict[str, Any]) -> bool:
