@@ -87,8 +87,8 @@ def build_wait(
     echo_error: Any = None,
 ) -> ReplyWait:
     """Check every argument before any request; each problem names its parameter and value."""
+    from airflow_provider_twilio.addresses import parse_numbers
     from airflow_provider_twilio.exceptions import TwilioInputError, TwilioMissingInputError
-    from airflow_provider_twilio.inbound.addresses import parse_numbers
     from airflow_provider_twilio.inbound.matching import compile_pattern
     from airflow_provider_twilio.inbound.replies import MESSAGE_FIELDS, available_names, validate_reply
     from airflow_provider_twilio.inbound.window import parse_since
