@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from airflow_provider_twilio.exceptions import TwilioProviderError
+from airflow_provider_twilio.retry import RetryPolicy, read_with_retries
 from airflow_provider_twilio.sending.matching import is_same_message
-from airflow_provider_twilio.sending.pacing import RetryPolicy, read_with_retries
 from airflow_provider_twilio.sending.validation import MessageRequest
 from airflow_provider_twilio.timing import created_before
 

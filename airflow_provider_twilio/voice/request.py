@@ -9,10 +9,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_twilio import twiml
 from airflow_provider_twilio.addresses import is_whatsapp, normalize_address, parse_recipients
 from airflow_provider_twilio.checks import check_url, int_in_range, shown
 from airflow_provider_twilio.exceptions import TwilioInputError, TwilioMissingInputError
-from airflow_provider_twilio.voice import keypress, twiml
+from airflow_provider_twilio.voice import keypress
 from airflow_provider_twilio.voice.keypress import KEYS
 
 MODES = ("until_acknowledged", "all")
@@ -197,7 +198,7 @@ def check_key(key: str | None) -> str | None:
         return None
     if not isinstance(key, str) or len(key) != 1 or key not in KEYS:
         raise TwilioInputError(f"require_keypress: {shown(key)} is not one keypad key ({', '.join(KEYS)})")
-    from airflow_provider_twilio.webhooks import webhooks_supported
+    from airflow_provider_twilio.capabilities import webhooks_supported
 
     if not webhooks_supported():
         from airflow import __version__
