@@ -12,20 +12,35 @@ filters on, which also takes the send operator's result dicts by their ``to``).
 
 from __future__ import annotations
 
-import ast
-import json
 import re
 from collections.abc import Iterable
 from typing import Any
 
-from airflow_provider_twilio.checks import shown
+from airflow_provider_twilio.checks import MAX_NESTING, NUMBER_EXAMPLE, flatten, shown
 from airflow_provider_twilio.exceptions import TwilioInputError, TwilioMissingInputError
 
 WHATSAPP_PREFIX = "whatsapp:"
-# Lists of lists are common (mapped tasks' XCom); anything deeper than this is a mistake, refused by name.
-MAX_NESTING = 8
-EXAMPLE = "e.g. '+14155550123' or 'whatsapp:+14155550123'"
-_SEPARATORS = re.compile(r"[,;\s]+")
+EXAMPLE = NUMBER_EXAMPLE
+__all__ = [
+    "EXAMPLE",
+    "MAX_NESTING",
+    "WHATSAPP_PREFIX",
+    "AddressError",
+    "check_shape",
+    "flatten",
+    "impossible_number_reason",
+    "is_alphanumeric_sender",
+    "is_short_code",
+    "is_whatsapp",
+    "normalize_address",
+    "parse_numbers",
+    "parse_recipients",
+    "shape_problem",
+    "shaped_numbers",
+    "split_channel",
+    "split_recipients",
+    "validate_number",
+]
 # ASCII digits only: \d would also take other scripts' digits, which Twilio does not.
 _E164_SHAPE = re.compile(r"^\+[0-9]+$")
 # Another channel's address (messenger:..., rcs:...): named in the error, since Twilio's API takes them.
@@ -152,93 +167,6 @@ def validate_number(value: str, parameter: str) -> str:
     if why:
         raise AddressError(f"{parameter}: {shown(value)} is not a phone number ({why})", reason=why, shape=False)
     return prefix + number
-
-
-def flatten(value: Any, *, key: str | None = None, param: str = "to", what: str = f"numbers, {EXAMPLE}") -> list[str]:
-    """Every item in ``value``, in order, stripped; JSON list strings (rendered XCom) are unpacked.
-
-    Without ``key`` only strings and lists of them are taken, and anything else is refused by name. With
-    ``key``, result dicts give their ``key`` item, Python-literal text is read too, and other values count
-    as their text. Either way nesting deeper than ``MAX_NESTING`` is refused.
-    """
-    found: list[str] = []
-    _collect(value, found, 0, key, f"{param}: lists nested more than {MAX_NESTING} deep; pass a flat list of {what}")
-    return found
-
-
-def _collect(value: Any, found: list[str], depth: int, key: str | None, too_deep: str) -> None:
-    if depth > MAX_NESTING:
-        raise TwilioInputError(too_deep)
-    if value is None:
-        return
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("[") or (key is not None and text[:1] in ("{", "(")):
-            decoded = _decoded(text, literal=key is not None, too_deep=too_deep)
-            if isinstance(decoded, list) or (key is not None and isinstance(decoded, (tuple, dict))):
-                _collect(decoded, found, depth + 1, key, too_deep)
-                return
-            if key is None:
-                # A Python repr of a list (a rendered template without native rendering) also starts with "[".
-                text = text.strip("[]").replace("'", " ").replace('"', " ")
-        found.extend(part for part in _SEPARATORS.split(text) if part)
-        return
-    if key is not None:
-        _collect_results(value, found, depth, key, too_deep)
-        return
-    if isinstance(value, Iterable) and not isinstance(value, (bytes, dict)):
-        for item in value:
-            if not isinstance(item, (str, list, tuple)):
-                raise TwilioInputError(
-                    f"to: {shown(item)} ({type(item).__name__}) is not a phone number; pass strings, {EXAMPLE}"
-                    + _native_hint(item)
-                )
-            _collect(item, found, depth + 1, key, too_deep)
-        return
-    raise TwilioInputError(
-        f"to: {shown(value)} ({type(value).__name__}) is not a phone number or a list of them; {EXAMPLE}"
-        + _native_hint(value)
-    )
-
-
-def _collect_results(value: Any, found: list[str], depth: int, key: str, too_deep: str) -> None:
-    """The lenient side of ``flatten``: a result dict gives its ``key`` item, anything else its text."""
-    if isinstance(value, dict):
-        item = value.get(key)
-        if item:
-            found.append(str(item))
-        return
-    if isinstance(value, Iterable):
-        for element in value:
-            _collect(element, found, depth + 1, key, too_deep)
-        return
-    found.append(str(value))
-
-
-def _decoded(text: str, *, literal: bool, too_deep: str) -> Any:
-    """JSON first (``tojson``), then, if asked, a Python literal (the plain ``{{ ... }}`` rendering of a list)."""
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise TwilioInputError(too_deep) from None
-    except ValueError:
-        pass
-    if not literal:
-        return None
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return None
-
-
-def _native_hint(value: Any) -> str:
-    """A number where a phone number was expected is usually native rendering at work; say how to avoid it."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        return ""
-    return (
-        f". With render_template_as_native_obj=True, Jinja turns '+{value}' into the number {value}; "
-        f"give to as a JSON list instead, e.g. '[\"+{value}\"]'"
-    )
 
 
 def _unique(items: Iterable[str]) -> list[str]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from airflow_provider_twilio.addresses import flatten
-from airflow_provider_twilio.checks import shown
+from airflow_provider_twilio.checks import flatten, shown
 from airflow_provider_twilio.exceptions import TwilioInputError, TwilioMissingInputError
 
 _MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
