@@ -19,13 +19,10 @@ from typing import Any
 from airflow_provider_twilio.checks import MAX_NESTING, NUMBER_EXAMPLE, flatten, shown
 from airflow_provider_twilio.exceptions import TwilioInputError, TwilioMissingInputError
 
-WHATSAPP_PREFIX = "whatsapp:"
-EXAMPLE = NUMBER_EXAMPLE
 __all__ = [
     "EXAMPLE",
     "MAX_NESTING",
     "WHATSAPP_PREFIX",
-    "AddressError",
     "check_shape",
     "flatten",
     "impossible_number_reason",
@@ -41,21 +38,15 @@ __all__ = [
     "split_recipients",
     "validate_number",
 ]
+
+WHATSAPP_PREFIX = "whatsapp:"
+EXAMPLE = NUMBER_EXAMPLE
 # ASCII digits only: \d would also take other scripts' digits, which Twilio does not.
 _E164_SHAPE = re.compile(r"^\+[0-9]+$")
 # Another channel's address (messenger:..., rcs:...): named in the error, since Twilio's API takes them.
 _CHANNEL_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9-]{0,19}):")
 _SHORT_CODE = re.compile(r"^[0-9]{5,6}$")
 _ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
-
-
-class AddressError(TwilioInputError):
-    """An address the rules refuse; ``reason`` is the rule's short answer, ``shape`` whether it is not E.164."""
-
-    def __init__(self, message: str, *, reason: str, shape: bool) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.shape = shape
 
 
 def is_whatsapp(address: str) -> bool:
@@ -129,19 +120,13 @@ def normalize_address(address: str, *, param: str = "to", example: str = EXAMPLE
     prefix, number = split_channel(address)
     problem = shape_problem(address)
     if problem:
-        raise AddressError(
+        raise TwilioInputError(
             f"{param}: {shown(address)} is {problem} ('+', country code, then digits only)"
-            f"{_channel_note(address)}; {example}",
-            reason=problem,
-            shape=True,
+            f"{_channel_note(address)}; {example}"
         )
     impossible = impossible_number_reason(number)
     if impossible:
-        raise AddressError(
-            f"{param}: {shown(address)} is not a possible phone number: {impossible}; {example}",
-            reason=impossible,
-            shape=False,
-        )
+        raise TwilioInputError(f"{param}: {shown(address)} is not a possible phone number: {impossible}; {example}")
     return prefix + number
 
 
@@ -149,11 +134,9 @@ def check_shape(value: str, parameter: str) -> tuple[str, str]:
     """``(prefix, +digits)`` of an E.164 number or ``whatsapp:+E164`` address; cheap, no number plan."""
     problem = shape_problem(value)
     if problem:
-        raise AddressError(
+        raise TwilioInputError(
             f"{parameter}: {shown(value)} is not an E.164 phone number{_channel_note(value)}; expected '+' and the "
-            "country code and digits, like '+15551230001' or 'whatsapp:+15551230001'",
-            reason=problem,
-            shape=True,
+            "country code and digits, like '+15551230001' or 'whatsapp:+15551230001'"
         )
     return split_channel(value)
 
@@ -163,9 +146,9 @@ def validate_number(value: str, parameter: str) -> str:
     prefix, number = check_shape(value, parameter)
     why = impossible_number_reason(number)
     if why in ("too short", "too long"):
-        raise AddressError(f"{parameter}: {shown(value)} is {why} for an E.164 phone number", reason=why, shape=False)
+        raise TwilioInputError(f"{parameter}: {shown(value)} is {why} for an E.164 phone number")
     if why:
-        raise AddressError(f"{parameter}: {shown(value)} is not a phone number ({why})", reason=why, shape=False)
+        raise TwilioInputError(f"{parameter}: {shown(value)} is not a phone number ({why})")
     return prefix + number
 
 
