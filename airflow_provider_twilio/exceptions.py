@@ -163,6 +163,45 @@ class TwilioCallFailedError(TwilioProviderError):
 
 
 AUTH_ERROR_TYPES = frozenset({ErrorType.AUTHENTICATION_CONNECTION_ERROR, ErrorType.PERMISSION_DENIED_ERROR})
+"""Credentials refused or access denied: retrying will not help, and the task should say so."""
+
+TRANSIENT_ERROR_TYPES = frozenset({ErrorType.TWILIO_CONNECTION_ERROR, ErrorType.RATE_LIMITED})
+"""Worth another try later: the network, Twilio's 5xx and 429s. Anything else will not fix itself."""
+
+
+def is_transient(err: TwilioProviderError) -> bool:
+    """Whether ``err`` may go away by itself (see ``TRANSIENT_ERROR_TYPES``)."""
+    return err.error_type in TRANSIENT_ERROR_TYPES
+
+
+def api_error(
+    message: str, *, error_type: ErrorType, code: int | None = None, http_status: int | None = None
+) -> TwilioApiError:
+    """A failed request as ``TwilioAuthenticationError`` when the credentials were refused, else ``TwilioApiError``."""
+    cls = TwilioAuthenticationError if error_type in AUTH_ERROR_TYPES else TwilioApiError
+    return cls(message, error_type=error_type, code=code, http_status=http_status)
+
+
+def error_event(err: TwilioProviderError) -> dict[str, Any]:
+    """A trigger's error payload: what a task needs to raise the same error again, and nothing secret."""
+    return {
+        "status": "error",
+        "message": err.message,
+        "error_type": err.error_type.value,
+        "error_code": err.code,
+        "http_status": err.http_status,
+    }
+
+
+def error_from_event(event: dict[str, Any]) -> TwilioApiError:
+    """The error a trigger reported with ``error_event``, raised again in the task."""
+    error_type = ErrorType(event.get("error_type") or ErrorType.UNKNOWN_ERROR.value)
+    return api_error(
+        str(event.get("message") or "the trigger failed"),
+        error_type=error_type,
+        code=event.get("error_code"),
+        http_status=event.get("http_status"),
+    )
 
 
 def classify_exception(exc: BaseException) -> TwilioProviderError:
@@ -179,15 +218,14 @@ def classify_exception(exc: BaseException) -> TwilioProviderError:
 
     if isinstance(exc, TwilioRestException):
         code = int(exc.code) if exc.code is not None else None
-        error_type = error_type_for(code, exc.status)
-        cls = TwilioAuthenticationError if error_type in AUTH_ERROR_TYPES else TwilioApiError
         text = f"Twilio answered HTTP {exc.status}" + (f" with error {code}" if code else "")
-        return cls(f"{text}: {exc.msg}", error_type=error_type, code=code, http_status=exc.status)
+        return api_error(
+            f"{text}: {exc.msg}", error_type=error_type_for(code, exc.status), code=code, http_status=exc.status
+        )
     if isinstance(exc, TwilioException):
         status = _status_from_page_error(exc)
         error_type = error_type_for(None, status) if status else ErrorType.TWILIO_CONNECTION_ERROR
-        cls = TwilioAuthenticationError if error_type in AUTH_ERROR_TYPES else TwilioApiError
-        return cls(f"Twilio request failed: {exc}", error_type=error_type, http_status=status)
+        return api_error(f"Twilio request failed: {exc}", error_type=error_type, http_status=status)
     if _is_network_error(exc):
         return TwilioApiError(
             f"Could not reach Twilio: {type(exc).__name__}: {exc}",

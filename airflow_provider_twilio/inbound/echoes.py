@@ -14,7 +14,7 @@ from typing import Any
 
 from airflow_provider_twilio.exceptions import classify_exception
 from airflow_provider_twilio.inbound.matching import InboundMessage
-from airflow_provider_twilio.inbound.window import DATE_RESOLUTION, parse_api_date
+from airflow_provider_twilio.timing import DATE_RESOLUTION, parse_api_date
 
 LOG_PAGE_SIZE = 50
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_twilio.exceptions import TwilioInputError
-from airflow_provider_twilio.inbound.window import parse_api_date
+from airflow_provider_twilio.timing import parse_api_date
 
 if TYPE_CHECKING:
     from regex import Match, Pattern

@@ -14,7 +14,7 @@ from typing import Any
 
 from airflow_provider_twilio.exceptions import TwilioInputError, classify_exception
 from airflow_provider_twilio.inbound.matching import INBOUND, InboundMessage
-from airflow_provider_twilio.inbound.window import parse_since, window_floor
+from airflow_provider_twilio.timing import parse_since, second_floor
 
 DEFAULT_PAGE_SIZE = 200
 # Messages listed a moment after newer ones (same or neighbouring second) are still picked up.
@@ -36,7 +36,7 @@ class InboxCursor:
         self.sender = sender
         self.page_size = page_size
         self.overlap = overlap
-        self.window_start = window_floor(window_start)
+        self.window_start = second_floor(window_start)
         self.high_water: datetime | None = None
         self._seen: dict[str, datetime] = {}
         self._rewind_to: datetime | None = None
@@ -57,7 +57,7 @@ class InboxCursor:
         ``forget_before``: also return again the messages dated before it that were already read
         (the caller no longer holds them).
         """
-        floor = window_floor(since)
+        floor = second_floor(since)
         if forget_before is not None:
             self._seen = {sid: date for sid, date in self._seen.items() if date >= forget_before}
         if forget_before is not None or floor < self.lower_bound:

@@ -7,18 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_twilio.exceptions import ErrorType
+from airflow_provider_twilio.exceptions import TRANSIENT_ERROR_TYPES
 from airflow_provider_twilio.inbound.echoes import Reply
 from airflow_provider_twilio.inbound.matching import InboundMessage, oldest_match
 from airflow_provider_twilio.inbound.replies import fill_reply, reply_values
-from airflow_provider_twilio.inbound.window import window_floor
+from airflow_provider_twilio.timing import second_floor
 
 if TYPE_CHECKING:
     from regex import Pattern
 
-# Worth another poll: the network, Twilio's 5xx and 429s. Anything else will not fix itself.
-TRANSIENT_ERROR_TYPES = frozenset({ErrorType.TWILIO_CONNECTION_ERROR, ErrorType.RATE_LIMITED})
-
+# TRANSIENT_ERROR_TYPES lives in exceptions; re-exported here for the sensor and triggers that still import it.
+__all__ = ["MAX_REPLY_CHARS", "TRANSIENT_ERROR_TYPES", "ReplyWait", "build_wait", "fit"]
 
 # Twilio's limit for a message body; a reply quoting a long message is cut to fit.
 MAX_REPLY_CHARS = 1600
@@ -45,7 +44,7 @@ class ReplyWait:
         return self.senders[0] if self.senders and len(self.senders) == 1 else None
 
     def counts(self, message: InboundMessage) -> bool:
-        if message.to != self.to or message.date_sent < window_floor(self.since):
+        if message.to != self.to or message.date_sent < second_floor(self.since):
             return False
         return self.senders is None or message.from_ in self.senders
 
@@ -87,11 +86,11 @@ def build_wait(
     echo_error: Any = None,
 ) -> ReplyWait:
     """Check every argument before any request; each problem names its parameter and value."""
+    from airflow_provider_twilio.addresses import parse_numbers
     from airflow_provider_twilio.exceptions import TwilioInputError, TwilioMissingInputError
-    from airflow_provider_twilio.inbound.addresses import parse_numbers
     from airflow_provider_twilio.inbound.matching import compile_pattern
     from airflow_provider_twilio.inbound.replies import MESSAGE_FIELDS, available_names, validate_reply
-    from airflow_provider_twilio.inbound.window import parse_since
+    from airflow_provider_twilio.timing import parse_since
 
     regex = compile_pattern(pattern, ignore_case)
     numbers = parse_numbers(to, "to")

@@ -6,9 +6,9 @@ so operators and notifiers can import this package at DAG-parse time for free.
 
 from __future__ import annotations
 
+from airflow_provider_twilio.addresses import parse_recipients
 from airflow_provider_twilio.sending.batch import BatchOptions, RetryPolicy
 from airflow_provider_twilio.sending.core import SendOutcome, send_batch
-from airflow_provider_twilio.sending.recipients import parse_recipients
 from airflow_provider_twilio.sending.validation import MessageRequest, ValidatedBatch, validate_batch
 
 __all__ = [

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from airflow_provider_twilio.sending.matching import created_after, created_before, is_same_message
+from airflow_provider_twilio.sending.matching import is_same_message
 from airflow_provider_twilio.sending.validation import MessageRequest
+from airflow_provider_twilio.timing import created_after, created_before
 
 LOOKUP_PAGE_SIZE = 50
 

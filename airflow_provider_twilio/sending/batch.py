@@ -18,8 +18,9 @@ from airflow_provider_twilio.exceptions import (
     TwilioProviderError,
     classify_exception,
 )
+from airflow_provider_twilio.retry import RetryPolicy, read_with_retries
 from airflow_provider_twilio.sending.ambiguity import Lookup, find_own_message
-from airflow_provider_twilio.sending.pacing import RateLimiter, RetryPolicy, read_with_retries
+from airflow_provider_twilio.sending.pacing import RateLimiter
 from airflow_provider_twilio.sending.prior import PriorMessages
 from airflow_provider_twilio.sending.results import from_error, from_message
 from airflow_provider_twilio.sending.validation import MessageRequest

@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from airflow_provider_twilio.exceptions import TwilioProviderError
+from airflow_provider_twilio.retry import read_log_or_refuse
 from airflow_provider_twilio.sending.batch import BatchOptions, BatchSender
-from airflow_provider_twilio.sending.pacing import read_log_or_refuse
 from airflow_provider_twilio.sending.reconcile import find_already_sent
 from airflow_provider_twilio.sending.results import from_message, is_failure
 from airflow_provider_twilio.sending.validation import ValidatedBatch

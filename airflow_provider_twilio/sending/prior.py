@@ -15,9 +15,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from airflow_provider_twilio.exceptions import TwilioProviderError
-from airflow_provider_twilio.sending.matching import created_before, is_same_message
-from airflow_provider_twilio.sending.pacing import RetryPolicy, read_with_retries
+from airflow_provider_twilio.retry import RetryPolicy, read_with_retries
+from airflow_provider_twilio.sending.matching import is_same_message
 from airflow_provider_twilio.sending.validation import MessageRequest
+from airflow_provider_twilio.timing import created_before
 
 MAX_AGE = 1.0
 """Seconds before a reading is refreshed: an identical message someone else sent less than this (plus

@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from airflow_provider_twilio.sending.ambiguity import identical_messages
-from airflow_provider_twilio.sending.matching import is_before, is_same_message, window_floor
+from airflow_provider_twilio.sending.matching import is_same_message
 from airflow_provider_twilio.sending.validation import MessageRequest
+from airflow_provider_twilio.timing import is_before, lookback_floor
 
 PER_RECIPIENT_LIMIT = 20
 LOG_PAGE_SIZE = 1000
@@ -26,14 +27,14 @@ def find_already_sent(
 ) -> dict[str, Any]:
     """Recipient -> the message already sent to them since ``since``. Raises SDK errors (never guesses)."""
     if len(recipients) <= PER_RECIPIENT_LIMIT:
-        floor = window_floor(since)
+        floor = lookback_floor(since)
         found = {to: _newest_since(messages, to, request, floor) for to in recipients}
         return {to: message for to, message in found.items() if message is not None}
     return scan_log(messages, recipients, request, since)
 
 
 def scan_log(messages: Any, recipients: Sequence[str], request: MessageRequest, since: datetime) -> dict[str, Any]:
-    floor = window_floor(since)
+    floor = lookback_floor(since)
     wanted = set(recipients)
     senders = {request.sender_for(to) for to in recipients}
     filters: dict[str, Any] = {"page_size": LOG_PAGE_SIZE}

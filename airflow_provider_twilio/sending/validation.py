@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import urlsplit
 
-from airflow_provider_twilio.exceptions import TwilioInputError, TwilioMissingInputError
-from airflow_provider_twilio.segments import SegmentCount, count_segments
-from airflow_provider_twilio.sending.recipients import (
+from airflow_provider_twilio.addresses import (
     WHATSAPP_PREFIX,
+    is_alphanumeric_sender,
+    is_short_code,
+    is_whatsapp,
     normalize_address,
     parse_recipients,
-    shown,
 )
+from airflow_provider_twilio.checks import check_url, int_in_range, shown
+from airflow_provider_twilio.exceptions import TwilioInputError, TwilioMissingInputError
+from airflow_provider_twilio.segments import SegmentCount, count_segments
 
 MAX_BODY_CHARS = 1600
 MAX_MEDIA_URLS = 10
@@ -28,18 +29,15 @@ SEND_AT_MAX_AHEAD = timedelta(days=35)
 
 _MESSAGING_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 _CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
-_ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
-_SHORT_CODE = re.compile(r"^[0-9]{5,6}$")
 _SENDER_EXAMPLE = (
     "expected an E.164 number ('+14155550123'), 'whatsapp:+14155550123', a 5- or 6-digit short code "
     "or an alphanumeric sender ID (1-11 letters, digits or spaces, at least one letter)"
 )
-_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 
 
 def sender_for(from_: str | None, to: str) -> str | None:
     """The From used for ``to``: a plain number sends WhatsApp recipients from its ``whatsapp:`` twin."""
-    if from_ and to.startswith(WHATSAPP_PREFIX) and not from_.startswith(WHATSAPP_PREFIX):
+    if from_ and is_whatsapp(to) and not is_whatsapp(from_):
         return WHATSAPP_PREFIX + from_
     return from_
 
@@ -228,10 +226,10 @@ def _check_sendable(text: str, param: str) -> None:
 
 def _check_sender_reaches(recipients: Sequence[str], from_: str, source: str) -> None:
     """Pairs of sender and recipient that Twilio refuses per message, refused here before the first one is sent."""
-    sender_is_whatsapp = from_.startswith(WHATSAPP_PREFIX)
+    sender_is_whatsapp = is_whatsapp(from_)
     sender_is_number = sender_is_whatsapp or from_.startswith("+")
     for to in recipients:
-        to_whatsapp = to.startswith(WHATSAPP_PREFIX)
+        to_whatsapp = is_whatsapp(to)
         if sender_is_whatsapp and not to_whatsapp:
             raise TwilioInputError(
                 f"to: {to!r} is an SMS number, but {source} {from_!r} is a WhatsApp sender (Twilio error 21910); "
@@ -239,7 +237,7 @@ def _check_sender_reaches(recipients: Sequence[str], from_: str, source: str) ->
                 f"'whatsapp:{to}'"
             )
         if to_whatsapp and not sender_is_number:
-            kind = "a short code" if _SHORT_CODE.match(from_) else "an alphanumeric sender ID"
+            kind = "a short code" if is_short_code(from_) else "an alphanumeric sender ID"
             raise TwilioInputError(
                 f"to: {to!r} is a WhatsApp address, but {source} {from_!r} is {kind}; WhatsApp messages need a "
                 "phone number sender (E.164 or whatsapp:+E164)"
@@ -272,7 +270,7 @@ def _resolve_sender(
         )
     if from_:
         from_ = from_.strip()
-        if not (_ALPHANUMERIC_SENDER.match(from_) or _SHORT_CODE.match(from_)):
+        if not (is_alphanumeric_sender(from_) or is_short_code(from_)):
             from_ = normalize_address(from_, param="from_", example=_SENDER_EXAMPLE)
     if messaging_service_sid:
         messaging_service_sid = messaging_service_sid.strip()
@@ -315,31 +313,6 @@ def _media_urls(value: str | Sequence[str] | None) -> list[str]:
     return [url.strip() for url in urls]
 
 
-def check_url(url: str, param: str) -> None:
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname
-        _ = parts.port
-    except ValueError as err:
-        raise TwilioInputError(f"{param}: {url!r} is not a valid URL ({err})") from None
-    if parts.scheme not in ("http", "https"):
-        raise TwilioInputError(f"{param}: {url!r} must be an http:// or https:// URL")
-    if not host or not _valid_hostname(host):
-        raise TwilioInputError(f"{param}: {url!r} has no valid hostname; expected e.g. https://example.com/path")
-
-
-def _valid_hostname(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-        return True
-    except ValueError:
-        pass
-    labels = host.rstrip(".").split(".")
-    if len(host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
-        return False
-    return len(labels) > 1 or host == "localhost"
-
-
 def _content_variables(value: Any, content_sid: str | None) -> str | None:
     if value is None or value == "" or value == {}:
         return None
@@ -362,20 +335,6 @@ def _content_variables(value: Any, content_sid: str | None) -> str | None:
         return json.dumps(decoded, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError) as err:
         raise TwilioInputError(f"content_variables: values must be JSON-serialisable ({err})") from None
-
-
-def int_in_range(value: Any, param: str, low: int, high: int) -> int:
-    try:
-        number = int(value)
-        if isinstance(value, bool) or (isinstance(value, float) and value != number):
-            raise ValueError
-        if isinstance(value, str) and value.strip() != str(number):
-            raise ValueError
-    except (TypeError, ValueError):
-        raise TwilioInputError(f"{param}: {shown(value)} is not a whole number; expected {low}..{high}") from None
-    if not low <= number <= high:
-        raise TwilioInputError(f"{param}: {number} is outside {low}..{high}")
-    return number
 
 
 def _send_at(value: Any, messaging_service_sid: str | None, now: datetime | None) -> datetime:

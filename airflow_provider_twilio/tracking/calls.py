@@ -12,13 +12,14 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from airflow_provider_twilio import statuses
 from airflow_provider_twilio.exceptions import TwilioCallFailedError, classify_exception, error_type_for
 from airflow_provider_twilio.tracking.core import StatusTracker
 
-CALL_STATUSES = frozenset({"queued", "ringing", "in-progress", "completed", "busy", "failed", "no-answer", "canceled"})
-FINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
-DEFAULT_CALL_SUCCESS = ("completed", "busy", "no-answer", "canceled")
-DEFAULT_CALL_FAILURE = ("failed",)
+CALL_STATUSES = frozenset(statuses.CALL_STATUSES)
+FINAL_CALL_STATUSES = frozenset(statuses.FINAL_CALL_STATUSES)
+DEFAULT_CALL_SUCCESS = statuses.CALL_SUCCESS
+DEFAULT_CALL_FAILURE = statuses.CALL_FAILURE
 LIST_PAGE_SIZE = 1000
 FETCH_CONCURRENCY = 10
 

@@ -6,27 +6,12 @@ import asyncio
 from typing import Any
 
 from airflow_provider_twilio.exceptions import TwilioDeliveryFailedError, classify_exception, error_type_for
+from airflow_provider_twilio.statuses import MESSAGE_FAILURE, MESSAGE_STATUSES, MESSAGE_SUCCESS
 from airflow_provider_twilio.tracking.core import StatusTracker, parse_statuses
 
-DEFAULT_SUCCESS = ("delivered",)
-DEFAULT_FAILURE = ("failed", "undelivered", "canceled")
-KNOWN_STATUSES = frozenset(
-    {
-        "queued",
-        "accepted",
-        "scheduled",
-        "sending",
-        "sent",
-        "delivered",
-        "undelivered",
-        "failed",
-        "canceled",
-        "read",
-        "partially_delivered",
-        "receiving",
-        "received",
-    }
-)
+DEFAULT_SUCCESS = MESSAGE_SUCCESS
+DEFAULT_FAILURE = MESSAGE_FAILURE
+KNOWN_STATUSES = frozenset(MESSAGE_STATUSES)
 # Async fetches in flight at once, so a large batch does not open hundreds of connections.
 FETCH_CONCURRENCY = 10
 

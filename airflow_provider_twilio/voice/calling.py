@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_twilio.exceptions import TwilioInputError
-from airflow_provider_twilio.sending.airflow_context import run_window_start, try_number
-from airflow_provider_twilio.sending.pacing import RetryPolicy, read_log_or_refuse
+from airflow_provider_twilio.retry import RetryPolicy, read_log_or_refuse
+from airflow_provider_twilio.run_context import run_window_start, try_number
 from airflow_provider_twilio.voice.escalation import Escalation
 from airflow_provider_twilio.voice.keypress import KeypressCheck, task_keypress
 from airflow_provider_twilio.voice.reconcile import find_placed_calls

@@ -23,8 +23,8 @@ from airflow_provider_twilio.exceptions import (
     TwilioProviderError,
     classify_exception,
 )
-from airflow_provider_twilio.sending.matching import CLOCK_SKEW, created_before
-from airflow_provider_twilio.sending.pacing import RetryPolicy, read_with_retries
+from airflow_provider_twilio.retry import RetryPolicy, read_with_retries
+from airflow_provider_twilio.timing import CLOCK_SKEW, created_before
 from airflow_provider_twilio.tracking.calls import CallTracker, call_state
 from airflow_provider_twilio.voice.keypress import KeypressCheck
 from airflow_provider_twilio.voice.reconcile import newest_call

@@ -16,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
-from airflow_provider_twilio.voice import twiml
+from airflow_provider_twilio import twiml
 from airflow_provider_twilio.voice.action_mac import ENV_VAR, SETTING, ActionClaim, deployment_key, sign
+from airflow_provider_twilio.webhook_paths import gather_url
 
 KEYS = "0123456789*#"
 """The keys of a phone's keypad."""
@@ -69,8 +70,6 @@ def claim(conn_id: str, ti: TaskInstanceId, try_number: int, key: str) -> Action
 
 def action_url(base_url: str, conn_id: str, ti: TaskInstanceId, key: str, *, try_number: int, mac_key: bytes) -> str:
     """The receiver's gather URL for this try of the task instance and key, MAC'd, query percent-encoded."""
-    from airflow_provider_twilio.webhooks.plugin import URL_PREFIX
-
     mac = sign(mac_key, claim(conn_id, ti, try_number, key))
     query = urlencode(
         {
@@ -83,7 +82,7 @@ def action_url(base_url: str, conn_id: str, ti: TaskInstanceId, key: str, *, try
             "mac": mac,
         }
     )
-    return f"{base_url.rstrip('/')}{URL_PREFIX}/{quote(conn_id, safe='')}/gather?{query}"
+    return gather_url(base_url, conn_id, query)
 
 
 def call_twiml(say_verb: str, prompt_verb: str, action: str) -> str:

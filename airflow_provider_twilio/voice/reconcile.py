@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from airflow_provider_twilio.sending.matching import is_before, window_floor
+from airflow_provider_twilio.timing import is_before, lookback_floor
 
 LOOKUP_PAGE_SIZE = 50
 
 
 def find_placed_calls(calls: Any, numbers: Sequence[str], from_: str, since: datetime) -> dict[str, Any]:
     """Number -> the newest call to it from ``from_`` created since ``since``. Raises SDK errors (never guesses)."""
-    floor = window_floor(since)
+    floor = lookback_floor(since)
     found = {}
     for to in numbers:
         call = newest_call(calls, to, from_, lambda call: is_before(call, floor))

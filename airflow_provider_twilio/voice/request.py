@@ -9,10 +9,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_twilio import twiml
+from airflow_provider_twilio.addresses import is_whatsapp, normalize_address, parse_recipients
+from airflow_provider_twilio.checks import check_url, int_in_range, shown
 from airflow_provider_twilio.exceptions import TwilioInputError, TwilioMissingInputError
-from airflow_provider_twilio.sending.recipients import normalize_address, parse_recipients, shown
-from airflow_provider_twilio.sending.validation import check_url, int_in_range
-from airflow_provider_twilio.voice import keypress, twiml
+from airflow_provider_twilio.voice import keypress
 from airflow_provider_twilio.voice.keypress import KEYS
 
 MODES = ("until_acknowledged", "all")
@@ -85,14 +86,14 @@ def validate_call(
     """Check every field, build the TwiML for ``say``, and return the request; raises before any call."""
     numbers = tuple(parse_recipients(to))
     for index, number in enumerate(numbers):
-        if number.startswith("whatsapp:"):
+        if is_whatsapp(number):
             param = "to" if len(numbers) == 1 else f"to[{index}]"
             raise TwilioInputError(f"{param}: {number!r} is a WhatsApp address; calls need a phone number, {_EXAMPLE}")
     sender = (from_ or default_from or "").strip()
     if not sender:
         raise TwilioMissingInputError("from_: no caller ID; pass from_ or set default_from on the Twilio connection")
     sender = normalize_address(sender, param="from_", example="e.g. '+15005550006', a number of your account")
-    if sender.startswith("whatsapp:"):
+    if is_whatsapp(sender):
         raise TwilioInputError(f"from_: {sender!r} is a WhatsApp sender; calls need a phone number")
     if sender in numbers:
         raise TwilioInputError(f"to: {sender!r} is the caller ID itself (from_); a number cannot call itself")
@@ -197,7 +198,7 @@ def check_key(key: str | None) -> str | None:
         return None
     if not isinstance(key, str) or len(key) != 1 or key not in KEYS:
         raise TwilioInputError(f"require_keypress: {shown(key)} is not one keypad key ({', '.join(KEYS)})")
-    from airflow_provider_twilio.webhooks import webhooks_supported
+    from airflow_provider_twilio.capabilities import webhooks_supported
 
     if not webhooks_supported():
         from airflow import __version__

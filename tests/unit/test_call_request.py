@@ -7,13 +7,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from airflow_provider_twilio import twiml
+from airflow_provider_twilio.capabilities import webhooks_supported
 from airflow_provider_twilio.exceptions import TwilioInputError
 from airflow_provider_twilio.operators.voice import TwilioCallOperator
-from airflow_provider_twilio.voice import twiml
 from airflow_provider_twilio.voice.action_mac import derive_key, sign
 from airflow_provider_twilio.voice.keypress import TaskInstanceId, action_url, answer_twiml, claim
 from airflow_provider_twilio.voice.request import check_keypress, check_mode, validate_call
-from airflow_provider_twilio.webhooks import webhooks_supported
 
 TO = "+15551230001"
 
@@ -81,10 +81,10 @@ def test_keypress_needs_the_connections_public_url() -> None:
 
 
 def test_keypress_is_refused_where_no_webhook_receiver_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    import airflow_provider_twilio.webhooks as webhooks
+    import airflow_provider_twilio.capabilities as capabilities
 
     if webhooks_supported():  # on Airflow 2.11 and 3.0-3.2 this is the real answer
-        monkeypatch.setattr(webhooks, "webhooks_supported", lambda: False)
+        monkeypatch.setattr(capabilities, "webhooks_supported", lambda: False)
     with pytest.raises(TwilioInputError, match=r"plugin of Airflow 3's api-server \(Airflow 3.3 or later\); this is"):
         check_keypress("1", "https://airflow.example.com", "twilio_default")
     with pytest.raises(TwilioInputError, match=r"require_keypress: .*Airflow 3\.3 or later"):

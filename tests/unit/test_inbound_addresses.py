@@ -6,9 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from airflow_provider_twilio.addresses import parse_numbers
 from airflow_provider_twilio.exceptions import TwilioInputError, TwilioMissingInputError
-from airflow_provider_twilio.inbound.addresses import parse_message_sids, parse_numbers
-from airflow_provider_twilio.inbound.window import parse_api_date, parse_since, window_floor
+from airflow_provider_twilio.sids import parse_message_sids
+from airflow_provider_twilio.timing import parse_api_date, parse_since, second_floor
 
 SID_A = "SM" + "a" * 32
 SID_B = "SM" + "b" * 32
@@ -66,7 +67,7 @@ def test_since_forms() -> None:
     assert parse_since(utc.replace(tzinfo=None)) == utc
     assert parse_since("2026-11-22T14:00:01.5Z") == utc
     assert parse_since("2026-11-22T15:00:01.500000+01:00") == utc
-    assert window_floor(utc) == utc.replace(microsecond=0)
+    assert second_floor(utc) == utc.replace(microsecond=0)
     with pytest.raises(TwilioInputError, match=r"since: 'yesterday' is not a datetime or an ISO-8601"):
         parse_since("yesterday")
     with pytest.raises(TwilioInputError, match="since"):

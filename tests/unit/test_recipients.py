@@ -4,13 +4,13 @@ import json
 
 import pytest
 
-from airflow_provider_twilio.exceptions import ErrorType, TwilioInputError, TwilioMissingInputError
-from airflow_provider_twilio.sending.recipients import (
+from airflow_provider_twilio.addresses import (
     MAX_NESTING,
     normalize_address,
     parse_recipients,
     split_recipients,
 )
+from airflow_provider_twilio.exceptions import ErrorType, TwilioInputError, TwilioMissingInputError
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,10 @@ import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from airflow_provider_twilio.exceptions import ErrorType, TwilioApiError
+from airflow_provider_twilio.retry import RetryPolicy
 from airflow_provider_twilio.sending.batch import BatchOptions, BatchSender
 from airflow_provider_twilio.sending.core import send_batch
-from airflow_provider_twilio.sending.pacing import RateLimiter, RetryPolicy
+from airflow_provider_twilio.sending.pacing import RateLimiter
 from airflow_provider_twilio.sending.reconcile import PER_RECIPIENT_LIMIT, find_already_sent
 from airflow_provider_twilio.sending.validation import validate_batch
 

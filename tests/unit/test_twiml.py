@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_twilio.voice import twiml
+from airflow_provider_twilio import twiml
 
 
 def test_built_twiml_parses_back_with_text_escaped() -> None:
