@@ -11,30 +11,20 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_twilio.emulator.checks import MAX_LATENCY, seconds
-
-UNSET: Any = object()
+from airflow_provider_twilio.emulator.simulation.settings import SETTINGS, checked
 
 
 @dataclass
 class FaultSettings:
-    latency: float = 0.0
-    fail_before_commit: float = 0.0
-    fail_after_commit: float = 0.0
-    throttle: float = 0.0
-    max_concurrent_requests: int | None = None
-    late_commit: float = 0.0
-    late_commit_delay: float = 5.0
+    """The fault settings now in force; defaults from ``settings.SETTINGS``."""
 
-
-MAX_LATE_COMMIT_DELAY = 3600.0
-
-
-def _probability(name: str, value: float) -> float:
-    value = float(value)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be a probability between 0 and 1, got {value!r}")
-    return value
+    latency: float = SETTINGS["latency"].default
+    fail_before_commit: float = SETTINGS["fail_before_commit"].default
+    fail_after_commit: float = SETTINGS["fail_after_commit"].default
+    throttle: float = SETTINGS["throttle"].default
+    max_concurrent_requests: int | None = SETTINGS["max_concurrent_requests"].default
+    late_commit: float = SETTINGS["late_commit"].default
+    late_commit_delay: float = SETTINGS["late_commit_delay"].default
 
 
 class Faults:
@@ -46,39 +36,15 @@ class Faults:
         self._random = random.Random()
         self._in_flight = 0
 
-    def configure(
-        self,
-        *,
-        latency: float | None = None,
-        fail_before_commit: float | None = None,
-        fail_after_commit: float | None = None,
-        throttle: float | None = None,
-        max_concurrent_requests: Any = UNSET,
-        late_commit: float | None = None,
-        late_commit_delay: float | None = None,
-        seed: int | None = None,
-    ) -> None:
+    def configure(self, **changes: Any) -> None:
+        """Change only the fault settings given (``settings.checked`` says how); ``seed`` reseeds the generator."""
+        changes = checked(changes, owner="faults")
         with self._lock:
-            s = self.settings
-            if latency is not None:
-                s.latency = seconds("latency", latency, MAX_LATENCY)
-            if fail_before_commit is not None:
-                s.fail_before_commit = _probability("fail_before_commit", fail_before_commit)
-            if fail_after_commit is not None:
-                s.fail_after_commit = _probability("fail_after_commit", fail_after_commit)
-            if throttle is not None:
-                s.throttle = _probability("throttle", throttle)
-            if max_concurrent_requests is not UNSET:
-                limit = None if max_concurrent_requests is None else int(max_concurrent_requests)
-                if limit is not None and limit < 1:
-                    raise ValueError(f"max_concurrent_requests must be >= 1 or None, got {max_concurrent_requests!r}")
-                s.max_concurrent_requests = limit
-            if late_commit is not None:
-                s.late_commit = _probability("late_commit", late_commit)
-            if late_commit_delay is not None:
-                s.late_commit_delay = seconds("late_commit_delay", late_commit_delay, MAX_LATE_COMMIT_DELAY)
-            if seed is not None:
-                self._random.seed(seed)
+            for name, value in changes.items():
+                if name == "seed":
+                    self._random.seed(value)
+                else:
+                    setattr(self.settings, name, value)
 
     def reset(self) -> None:
         with self._lock:

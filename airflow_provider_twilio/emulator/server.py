@@ -7,16 +7,19 @@ import socket
 import threading
 import time
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from airflow_provider_twilio.emulator import operations
 from airflow_provider_twilio.emulator.errors import ApiError
-from airflow_provider_twilio.emulator.faults import UNSET
 from airflow_provider_twilio.emulator.numbers import DEFAULT_FROM
 from airflow_provider_twilio.emulator.process import EmulatorProcess
+from airflow_provider_twilio.emulator.simulation.settings import EmulatorSettings, checked
 from airflow_provider_twilio.emulator.state import EmulatorState
 from airflow_provider_twilio.emulator.store import new_sid
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 START_TIMEOUT = 15.0
 
@@ -177,35 +180,12 @@ class TwilioEmulator:
         return operations.messages(self.state)
 
     # behaviour
-    def configure(
-        self,
-        *,
-        latency: float | None = None,
-        fail_before_commit: float | None = None,
-        fail_after_commit: float | None = None,
-        throttle: float | None = None,
-        max_concurrent_requests: Any = UNSET,
-        late_commit: float | None = None,
-        late_commit_delay: float | None = None,
-        seed: int | None = None,
-        status_delay: float | None = None,
-        duplicate_webhooks: bool | None = None,
-    ) -> None:
-        """Change only the settings given (see docs/emulator.md); ``max_concurrent_requests=None`` lifts the limit."""
-        settings: dict[str, Any] = {
-            "latency": latency,
-            "fail_before_commit": fail_before_commit,
-            "fail_after_commit": fail_after_commit,
-            "throttle": throttle,
-            "late_commit": late_commit,
-            "late_commit_delay": late_commit_delay,
-            "seed": seed,
-            "status_delay": status_delay,
-            "duplicate_webhooks": duplicate_webhooks,
-        }
-        settings = {name: value for name, value in settings.items() if value is not None}
-        if max_concurrent_requests is not UNSET:
-            settings["max_concurrent_requests"] = max_concurrent_requests
+    def configure(self, **changes: Unpack[EmulatorSettings]) -> None:
+        """Change only the settings given (see docs/emulator.md); ``max_concurrent_requests=None`` lifts the limit.
+
+        Every value is checked (``ValueError`` naming the setting) before any is changed.
+        """
+        settings = checked(changes)
         if self._process is not None:
             try:
                 self._process.call("POST", "configure", settings)
