@@ -6,10 +6,8 @@ The connection URI goes to stdout (one line, for scripts); everything else to st
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Sequence
-from types import FrameType
 from typing import Any
 
 from airflow_provider_twilio.emulator.simulation.settings import SETTINGS, Setting, checked
@@ -56,38 +54,29 @@ def settings_given(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    import uvicorn
+    from airflow_provider_twilio.emulator import operations
+    from airflow_provider_twilio.emulator.backends import InProcessBackend
+    from airflow_provider_twilio.emulator.server import base_url, connection_uri
+    from airflow_provider_twilio.emulator.state import EmulatorState
 
-    from airflow_provider_twilio.emulator.app import create_app, run_config_kwargs
-    from airflow_provider_twilio.emulator.server import TwilioEmulator, bind_socket
-
-    emulator = TwilioEmulator(args.host, args.port, account_sid=args.account_sid, auth_token=args.auth_token)
-    emulator.configure(**settings_given(args))
+    state = EmulatorState(account_sid=args.account_sid, auth_token=args.auth_token)
+    operations.configure(state, **settings_given(args))
+    backend = InProcessBackend(state, args.host, args.port)
     try:
-        sock = bind_socket(args.host, args.port)
+        url = base_url(args.host, backend.bind())
     except OSError as err:
         print(f"Cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
         return 1
-    emulator.port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(emulator.state), **run_config_kwargs()))
 
-    def stop_requested(signum: int, frame: FrameType | None) -> None:
-        # Before uvicorn installs its own handlers (or after it re-raises the signal it caught),
-        # a stop request only has to make the server exit; it is this command's normal end.
-        server.should_exit = True
+    def ready() -> None:
+        print(connection_uri(url, state.account_sid, state.auth_token), flush=True)
+        print(
+            f"Twilio emulator at {url} (account {state.account_sid}); "
+            f"control endpoints under {url}/_emulator/. Ctrl-C stops it.",
+            file=sys.stderr,
+            flush=True,
+        )
 
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, stop_requested)
-    print(emulator.connection_uri, flush=True)
-    print(
-        f"Twilio emulator at {emulator.base_url} (account {emulator.account_sid}); "
-        f"control endpoints under {emulator.base_url}/_emulator/. Ctrl-C stops it.",
-        file=sys.stderr,
-        flush=True,
-    )
-    try:
-        server.run(sockets=[sock])
-    finally:
-        sock.close()
+    backend.serve_forever(ready)
     print("Twilio emulator stopped.", file=sys.stderr, flush=True)
     return 0
