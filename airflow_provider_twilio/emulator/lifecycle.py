@@ -1,16 +1,20 @@
-"""What happens after a message is accepted: status callbacks and simulated replies."""
+"""What happens after a message is accepted or received: status callbacks, webhooks and replies."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
-from airflow_provider_twilio.emulator.callbacks import status_params
-from airflow_provider_twilio.emulator.messages import build_inbound
+from airflow_provider_twilio.emulator.callbacks import Answer, status_params
+from airflow_provider_twilio.emulator.errors import ApiError
+from airflow_provider_twilio.emulator.messages import Form, OutboundRequest, build_inbound
 from airflow_provider_twilio.emulator.state import EmulatorState
 from airflow_provider_twilio.emulator.store import Message, Step
-from airflow_provider_twilio.emulator.webhooks import deliver, deliver_inbound
+from airflow_provider_twilio.emulator.webhooks import deliver, inbound_params, sms_webhook, twiml_messages
+
+log = logging.getLogger(__name__)
 
 
 def after_accept(state: EmulatorState, message: Message) -> None:
@@ -59,6 +63,32 @@ def _reply(state: EmulatorState, message: Message, body: str) -> Any:
                 seq, created_at, account_sid=state.account_sid, from_=sender, to=message.from_, body=body
             )
         )
-        deliver_inbound(state, reply)
+        receive(state, reply)
 
     return fire
+
+
+def receive(state: EmulatorState, message: Message) -> None:
+    """If the number ``message`` went to has an ``SmsUrl``, deliver it there and send the TwiML replies."""
+    webhook = sms_webhook(state, message)
+    if webhook is None:
+        return
+    url, method = webhook
+
+    async def send() -> None:
+        for answer in await deliver(state, "sms", url, inbound_params(message), method):
+            if 200 <= answer.status < 300:
+                _send_replies(state, message, answer)
+
+    state.call_later(0.0, send)
+
+
+def _send_replies(state: EmulatorState, message: Message, answer: Answer) -> None:
+    for verb in twiml_messages(answer.body):
+        form = Form([("To", verb["to"] or message.from_), ("From", verb["from"] or message.to), ("Body", verb["body"])])
+        try:
+            outbound = OutboundRequest(form, account_sid=state.account_sid, status_delay=state.status_delay)
+        except ApiError as err:
+            log.warning("TwiML reply to %s not sent: %s", message.sid, err.message)
+            continue
+        after_accept(state, state.store.add(outbound.build))

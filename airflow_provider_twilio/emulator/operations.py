@@ -6,11 +6,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from airflow_provider_twilio.emulator.lifecycle import receive
 from airflow_provider_twilio.emulator.messages import build_inbound, check_inbound
 from airflow_provider_twilio.emulator.simulation.settings import SETTINGS, checked, current
 from airflow_provider_twilio.emulator.state import EmulatorState
 from airflow_provider_twilio.emulator.voice_people import behaviour
-from airflow_provider_twilio.emulator.webhooks import deliver_inbound
 
 
 def inject_inbound(
@@ -24,7 +24,7 @@ def inject_inbound(
             seq, created_at, account_sid=state.account_sid, from_=from_, to=to, body=body, media_urls=media_urls
         )
     )
-    deliver_inbound(state, message)
+    receive(state, message)
     return message.render(time.time())
 
 

@@ -1,9 +1,10 @@
-"""Webhooks to the account's receivers: inbound messages to a number's SmsUrl, and TwiML replies.
+"""Webhooks to the account's receivers: inbound messages to a number's SmsUrl, and the TwiML they answer.
 
 An inbound message to a number with an ``SmsUrl`` is sent there as Twilio sends it (signed form
-POST, or GET when ``SmsMethod`` says so). The ``<Message>`` verbs of a 2xx TwiML answer are sent as
-replies. ``configure(duplicate_webhooks=True)`` delivers every webhook twice, as Twilio does when it
-retries (after a timeout, or with connection overrides).
+POST, or GET when ``SmsMethod`` says so); ``twiml_messages`` reads the ``<Message>`` verbs of the
+answer, which the message lifecycle sends as replies. ``configure(duplicate_webhooks=True)``
+delivers every webhook twice, as Twilio does when it retries (after a timeout, or with connection
+overrides).
 """
 
 from __future__ import annotations
@@ -74,19 +75,12 @@ async def deliver(
     return answers
 
 
-def deliver_inbound(state: EmulatorState, message: Message) -> None:
-    """If the number ``message`` went to has an ``SmsUrl``, deliver it there and send the TwiML replies."""
+def sms_webhook(state: EmulatorState, message: Message) -> tuple[str, str] | None:
+    """The ``SmsUrl`` and ``SmsMethod`` of the number ``message`` went to; None if it has no ``SmsUrl``."""
     number = state.phone_numbers.by_number(numbers.split_channel(message.to)[1])
     if number is None or not number.sms_url:
-        return
-    url, method = number.sms_url, number.sms_method
-
-    async def send() -> None:
-        for answer in await deliver(state, "sms", url, inbound_params(message), method):
-            if 200 <= answer.status < 300:
-                _send_replies(state, message, answer)
-
-    state.call_later(0.0, send)
+        return None
+    return number.sms_url, number.sms_method
 
 
 def twiml_messages(body: bytes) -> list[dict[str, str]]:
@@ -106,18 +100,3 @@ def twiml_messages(body: bytes) -> list[dict[str, str]]:
             text = verb.text or ""
         found.append({"body": text.strip(), "to": verb.get("to", ""), "from": verb.get("from", "")})
     return found
-
-
-def _send_replies(state: EmulatorState, message: Message, answer: Answer) -> None:
-    from airflow_provider_twilio.emulator.errors import ApiError
-    from airflow_provider_twilio.emulator.lifecycle import after_accept
-    from airflow_provider_twilio.emulator.messages import Form, OutboundRequest
-
-    for verb in twiml_messages(answer.body):
-        form = Form([("To", verb["to"] or message.from_), ("From", verb["from"] or message.to), ("Body", verb["body"])])
-        try:
-            outbound = OutboundRequest(form, account_sid=state.account_sid, status_delay=state.status_delay)
-        except ApiError as err:
-            log.warning("TwiML reply to %s not sent: %s", message.sid, err.message)
-            continue
-        after_accept(state, state.store.add(outbound.build))
