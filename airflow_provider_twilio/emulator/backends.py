@@ -23,7 +23,7 @@ from typing import IO, Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from airflow_provider_twilio.emulator import operations
-from airflow_provider_twilio.emulator.errors import ApiError
+from airflow_provider_twilio.emulator.http.errors import ApiError
 from airflow_provider_twilio.emulator.state import EmulatorState
 
 THREAD_START_TIMEOUT = 15.0
@@ -82,7 +82,7 @@ class InProcessBackend:
         """Listen on the address; returns the port (a free one for port 0). ``OSError`` if it is taken."""
         import uvicorn
 
-        from airflow_provider_twilio.emulator.app import create_app, run_config_kwargs
+        from airflow_provider_twilio.emulator.http.app import create_app, run_config_kwargs
 
         self._socket = bind_socket(self.host, self.port)
         self._server = uvicorn.Server(uvicorn.Config(create_app(self.state), **run_config_kwargs()))

@@ -6,11 +6,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from airflow_provider_twilio.emulator.lifecycle import receive
-from airflow_provider_twilio.emulator.messages import build_inbound, check_inbound
+from airflow_provider_twilio.emulator.resources.message_rules import build_inbound, check_inbound
+from airflow_provider_twilio.emulator.simulation.message_lifecycle import receive
+from airflow_provider_twilio.emulator.simulation.people import behaviour
 from airflow_provider_twilio.emulator.simulation.settings import SETTINGS, checked, current
 from airflow_provider_twilio.emulator.state import EmulatorState
-from airflow_provider_twilio.emulator.voice_people import behaviour
 
 
 def inject_inbound(

@@ -8,28 +8,18 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_twilio.emulator.checks import MAX_DELAY, seconds, text
-from airflow_provider_twilio.emulator.faults import Faults
-from airflow_provider_twilio.emulator.phone_numbers import PhoneNumbers
+from airflow_provider_twilio.emulator.http.checks import MAX_DELAY, seconds, text
+from airflow_provider_twilio.emulator.resources.message_store import MessageStore, new_sid
+from airflow_provider_twilio.emulator.resources.phone_number_store import PhoneNumbers
+from airflow_provider_twilio.emulator.simulation.faults import Faults
+from airflow_provider_twilio.emulator.simulation.people import AutoReply, People
 from airflow_provider_twilio.emulator.simulation.settings import SETTINGS, defaults
-from airflow_provider_twilio.emulator.store import MessageStore, new_sid
-from airflow_provider_twilio.emulator.voice_people import People
 
 DEFAULT_STATUS_DELAY: float = SETTINGS["status_delay"].default
 REQUEST_LOG_SIZE = 10_000
 WEBHOOK_LOG_SIZE = 10_000
-
-
-@dataclass
-class AutoReply:
-    to: str
-    body: str
-    delay: float
-    times_left: int | None = None
-    """Outbound messages still to answer; None answers every one."""
 
 
 class EmulatorState:

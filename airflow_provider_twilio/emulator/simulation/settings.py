@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
-from airflow_provider_twilio.emulator.checks import MAX_DELAY, MAX_LATENCY, seconds
+from airflow_provider_twilio.emulator.http.checks import MAX_DELAY, MAX_LATENCY, seconds
 
 MAX_LATE_COMMIT_DELAY = 3600.0
 

@@ -7,12 +7,17 @@ import logging
 import time
 from typing import Any
 
-from airflow_provider_twilio.emulator.callbacks import Answer, status_params
-from airflow_provider_twilio.emulator.errors import ApiError
-from airflow_provider_twilio.emulator.messages import Form, OutboundRequest, build_inbound
+from airflow_provider_twilio.emulator.http.errors import ApiError
+from airflow_provider_twilio.emulator.resources.message_rules import Form, OutboundRequest, build_inbound
+from airflow_provider_twilio.emulator.resources.message_store import API_VERSION, Message, Step
+from airflow_provider_twilio.emulator.simulation.deliveries import (
+    Answer,
+    deliver,
+    inbound_params,
+    sms_webhook,
+    twiml_messages,
+)
 from airflow_provider_twilio.emulator.state import EmulatorState
-from airflow_provider_twilio.emulator.store import Message, Step
-from airflow_provider_twilio.emulator.webhooks import deliver, inbound_params, sms_webhook, twiml_messages
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +34,26 @@ def after_accept(state: EmulatorState, message: Message) -> None:
     queued_at = next(step.at for step in message.timeline if step.status == "queued")
     for rule in state.take_auto_replies_for(message.to):
         state.call_later(queued_at - now + rule.delay, _reply(state, message, rule.body))
+
+
+def status_params(message: Message, step: Step) -> dict[str, str]:
+    """The form Twilio posts to a message's StatusCallback."""
+    params = {
+        "AccountSid": message.account_sid,
+        "ApiVersion": API_VERSION,
+        "From": message.sender_at(step.at) or "",
+        "MessageSid": message.sid,
+        "MessageStatus": step.status,
+        "SmsSid": message.sid,
+        "SmsStatus": step.status,
+        "To": message.to,
+    }
+    if message.messaging_service_sid:
+        params["MessagingServiceSid"] = message.messaging_service_sid
+    if step.error_code is not None:
+        params["ErrorCode"] = str(step.error_code)
+        params["ErrorMessage"] = step.error_message or ""
+    return params
 
 
 def _report_steps(state: EmulatorState, message: Message, steps: list[Step]) -> Any:

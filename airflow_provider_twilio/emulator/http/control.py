@@ -12,9 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from airflow_provider_twilio.emulator import operations
-from airflow_provider_twilio.emulator.errors import ApiError
-from airflow_provider_twilio.emulator.handlers import state_of
-from airflow_provider_twilio.emulator.routing import resource
+from airflow_provider_twilio.emulator.http.errors import ApiError
+from airflow_provider_twilio.emulator.http.requests import state_of
+from airflow_provider_twilio.emulator.http.routing import resource
 
 
 async def _json(request: Request) -> dict[str, Any]:
