@@ -9,7 +9,7 @@ from typing import Any
 from airflow_provider_twilio.emulator.resources.message_rules import build_inbound, check_inbound
 from airflow_provider_twilio.emulator.simulation.message_lifecycle import receive
 from airflow_provider_twilio.emulator.simulation.people import behaviour
-from airflow_provider_twilio.emulator.simulation.settings import SETTINGS, checked, current
+from airflow_provider_twilio.emulator.simulation.settings import SETTINGS, checked
 from airflow_provider_twilio.emulator.state import EmulatorState
 
 
@@ -40,10 +40,6 @@ def configure(state: EmulatorState, **changes: Any) -> None:
     for name, value in changes.items():
         if SETTINGS[name].owner == "state":
             setattr(state, name, value)
-
-
-def settings(state: EmulatorState) -> dict[str, Any]:
-    return current(state)
 
 
 def add_call_behaviour(

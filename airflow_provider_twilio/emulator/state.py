@@ -34,7 +34,7 @@ class EmulatorState:
         self.duplicate_webhooks: bool = SETTINGS["duplicate_webhooks"].default
         self.calls: dict[str, dict[str, Any]] = {}
         self.call_runs: dict[str, Any] = {}
-        """Per call SID, the emulator's ``voice.CallRun`` (options, simulated person, notifications)."""
+        """Per call SID, the emulator's ``call_lifecycle.CallRun`` (options, simulated person, notifications)."""
         self.people = People()
         self.phone_numbers = PhoneNumbers()
         self._webhook_log: deque[dict[str, Any]] = deque(maxlen=WEBHOOK_LOG_SIZE)
