@@ -6,21 +6,11 @@ The connection URI goes to stdout (one line, for scripts); everything else to st
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Sequence
-from types import FrameType
 from typing import Any
 
-FAULT_OPTIONS = {
-    "latency": "seconds added to every API request",
-    "throttle": "probability of 429/20429 on an API request",
-    "fail_before_commit": "probability that a write gets a 500 and changes nothing",
-    "fail_after_commit": "probability that a create is stored but answered with a 500 or a dropped connection",
-    "late_commit": "probability that a create is stored only --late-commit-delay seconds later, unanswered",
-    "late_commit_delay": "seconds before a late commit is stored (default: 5)",
-}
-"""Fault settings (see docs/emulator.md) that can be set at start-up, as ``--late-commit 0.1`` etc."""
+from airflow_provider_twilio.emulator.simulation.settings import SETTINGS, Setting, checked
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -32,66 +22,61 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=0, help="port to listen on (default: a free port)")
     parser.add_argument("--account-sid", default=None, help="Account SID to accept (default: random AC...)")
     parser.add_argument("--auth-token", default=None, help="auth token to accept (default: random)")
-    parser.add_argument("--status-delay", type=float, default=None, help="seconds between status steps (default: 0.05)")
-    for name, meaning in FAULT_OPTIONS.items():
-        parser.add_argument("--" + name.replace("_", "-"), type=float, default=None, help=meaning)
-    parser.add_argument("--seed", type=int, default=None, help="seed for the fault generator (default: random)")
+    for setting in SETTINGS.values():
+        add_setting_option(parser, setting)
     args = parser.parse_args(argv)
     if args.account_sid is not None and not (args.account_sid.startswith("AC") and len(args.account_sid) == 34):
         parser.error(f"--account-sid {args.account_sid!r} is not an Account SID (AC followed by 32 hex digits)")
     if args.port < 0 or args.port > 65535:
         parser.error(f"--port {args.port} is not a TCP port (0 picks a free one)")
-    if args.status_delay is not None and args.status_delay < 0:
-        parser.error("--status-delay must be >= 0")
-    from airflow_provider_twilio.emulator.faults import Faults
-
     try:
-        Faults().configure(**fault_settings(args))
+        checked(settings_given(args))
     except ValueError as err:
         parser.error(str(err))
     return args
 
 
-def fault_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """The fault options given on the command line, by their ``configure`` names."""
-    settings = {name: getattr(args, name) for name in (*FAULT_OPTIONS, "seed")}
-    return {name: value for name, value in settings.items() if value is not None}
+def add_setting_option(parser: argparse.ArgumentParser, setting: Setting) -> None:
+    """``--late-commit-delay S`` and so on: one option per setting (see docs/emulator.md), unset by default."""
+    option = "--" + setting.name.replace("_", "-")
+    if setting.kind == "flag":
+        parser.add_argument(option, action="store_const", const=True, default=None, help=setting.help)
+    else:
+        number = float if setting.kind in ("probability", "seconds") else int
+        parser.add_argument(option, type=number, default=None, help=setting.help)
+
+
+def settings_given(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given on the command line, by their ``configure`` names."""
+    given = {name: getattr(args, name) for name in SETTINGS}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    import uvicorn
+    from airflow_provider_twilio.emulator import operations
+    from airflow_provider_twilio.emulator.backends import InProcessBackend
+    from airflow_provider_twilio.emulator.server import base_url, connection_uri
+    from airflow_provider_twilio.emulator.state import EmulatorState
 
-    from airflow_provider_twilio.emulator.app import create_app, run_config_kwargs
-    from airflow_provider_twilio.emulator.server import TwilioEmulator, bind_socket
-
-    emulator = TwilioEmulator(args.host, args.port, account_sid=args.account_sid, auth_token=args.auth_token)
-    emulator.configure(status_delay=args.status_delay, **fault_settings(args))
+    state = EmulatorState(account_sid=args.account_sid, auth_token=args.auth_token)
+    operations.configure(state, **settings_given(args))
+    backend = InProcessBackend(state, args.host, args.port)
     try:
-        sock = bind_socket(args.host, args.port)
+        url = base_url(args.host, backend.bind())
     except OSError as err:
         print(f"Cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
         return 1
-    emulator.port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(emulator.state), **run_config_kwargs()))
 
-    def stop_requested(signum: int, frame: FrameType | None) -> None:
-        # Before uvicorn installs its own handlers (or after it re-raises the signal it caught),
-        # a stop request only has to make the server exit; it is this command's normal end.
-        server.should_exit = True
+    def ready() -> None:
+        print(connection_uri(url, state.account_sid, state.auth_token), flush=True)
+        print(
+            f"Twilio emulator at {url} (account {state.account_sid}); "
+            f"control endpoints under {url}/_emulator/. Ctrl-C stops it.",
+            file=sys.stderr,
+            flush=True,
+        )
 
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, stop_requested)
-    print(emulator.connection_uri, flush=True)
-    print(
-        f"Twilio emulator at {emulator.base_url} (account {emulator.account_sid}); "
-        f"control endpoints under {emulator.base_url}/_emulator/. Ctrl-C stops it.",
-        file=sys.stderr,
-        flush=True,
-    )
-    try:
-        server.run(sockets=[sock])
-    finally:
-        sock.close()
+    backend.serve_forever(ready)
     print("Twilio emulator stopped.", file=sys.stderr, flush=True)
     return 0

@@ -6,12 +6,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from airflow_provider_twilio.emulator.checks import MAX_DELAY, seconds
-from airflow_provider_twilio.emulator.faults import UNSET
-from airflow_provider_twilio.emulator.messages import build_inbound, check_inbound
+from airflow_provider_twilio.emulator.resources.message_rules import build_inbound, check_inbound
+from airflow_provider_twilio.emulator.simulation.message_lifecycle import receive
+from airflow_provider_twilio.emulator.simulation.people import behaviour
+from airflow_provider_twilio.emulator.simulation.settings import SETTINGS, checked
 from airflow_provider_twilio.emulator.state import EmulatorState
-from airflow_provider_twilio.emulator.voice_people import behaviour
-from airflow_provider_twilio.emulator.webhooks import deliver_inbound
 
 
 def inject_inbound(
@@ -25,7 +24,7 @@ def inject_inbound(
             seq, created_at, account_sid=state.account_sid, from_=from_, to=to, body=body, media_urls=media_urls
         )
     )
-    deliver_inbound(state, message)
+    receive(state, message)
     return message.render(time.time())
 
 
@@ -34,54 +33,13 @@ def messages(state: EmulatorState) -> list[dict[str, Any]]:
     return [message.render(now) for message in state.store.all_newest_first()]
 
 
-def configure(
-    state: EmulatorState,
-    *,
-    latency: float | None = None,
-    fail_before_commit: float | None = None,
-    fail_after_commit: float | None = None,
-    throttle: float | None = None,
-    max_concurrent_requests: Any = UNSET,
-    late_commit: float | None = None,
-    late_commit_delay: float | None = None,
-    seed: int | None = None,
-    status_delay: float | None = None,
-    duplicate_webhooks: bool | None = None,
-) -> None:
-    """Change only the settings given; ``max_concurrent_requests=None`` removes the limit."""
-    if duplicate_webhooks is not None and not isinstance(duplicate_webhooks, bool):
-        raise ValueError(f"duplicate_webhooks must be true or false, got {duplicate_webhooks!r}")
-    if status_delay is not None:
-        status_delay = seconds("status_delay", status_delay, MAX_DELAY)
-    state.faults.configure(
-        latency=latency,
-        fail_before_commit=fail_before_commit,
-        fail_after_commit=fail_after_commit,
-        throttle=throttle,
-        max_concurrent_requests=max_concurrent_requests,
-        late_commit=late_commit,
-        late_commit_delay=late_commit_delay,
-        seed=seed,
-    )
-    if status_delay is not None:
-        state.status_delay = status_delay
-    if duplicate_webhooks is not None:
-        state.duplicate_webhooks = duplicate_webhooks
-
-
-def settings(state: EmulatorState) -> dict[str, Any]:
-    s = state.faults.settings
-    return {
-        "latency": s.latency,
-        "fail_before_commit": s.fail_before_commit,
-        "fail_after_commit": s.fail_after_commit,
-        "throttle": s.throttle,
-        "max_concurrent_requests": s.max_concurrent_requests,
-        "late_commit": s.late_commit,
-        "late_commit_delay": s.late_commit_delay,
-        "status_delay": state.status_delay,
-        "duplicate_webhooks": state.duplicate_webhooks,
-    }
+def configure(state: EmulatorState, **changes: Any) -> None:
+    """Change only the settings given (names and checks in ``settings.SETTINGS``); all are checked first."""
+    changes = checked(changes)
+    state.faults.configure(**{name: value for name, value in changes.items() if SETTINGS[name].owner == "faults"})
+    for name, value in changes.items():
+        if SETTINGS[name].owner == "state":
+            setattr(state, name, value)
 
 
 def add_call_behaviour(

@@ -8,27 +8,18 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_twilio.emulator.checks import MAX_DELAY, seconds, text
-from airflow_provider_twilio.emulator.faults import Faults
-from airflow_provider_twilio.emulator.phone_numbers import PhoneNumbers
-from airflow_provider_twilio.emulator.store import MessageStore, new_sid
-from airflow_provider_twilio.emulator.voice_people import People
+from airflow_provider_twilio.emulator.http.checks import MAX_DELAY, seconds, text
+from airflow_provider_twilio.emulator.resources.message_store import MessageStore, new_sid
+from airflow_provider_twilio.emulator.resources.phone_number_store import PhoneNumbers
+from airflow_provider_twilio.emulator.simulation.faults import Faults
+from airflow_provider_twilio.emulator.simulation.people import AutoReply, People
+from airflow_provider_twilio.emulator.simulation.settings import SETTINGS, defaults
 
-DEFAULT_STATUS_DELAY = 0.05
+DEFAULT_STATUS_DELAY: float = SETTINGS["status_delay"].default
 REQUEST_LOG_SIZE = 10_000
 WEBHOOK_LOG_SIZE = 10_000
-
-
-@dataclass
-class AutoReply:
-    to: str
-    body: str
-    delay: float
-    times_left: int | None = None
-    """Outbound messages still to answer; None answers every one."""
 
 
 class EmulatorState:
@@ -39,13 +30,13 @@ class EmulatorState:
         self.created_at = time.time()
         self.store = MessageStore()
         self.faults = Faults()
-        self.status_delay = DEFAULT_STATUS_DELAY
+        self.status_delay: float = DEFAULT_STATUS_DELAY
+        self.duplicate_webhooks: bool = SETTINGS["duplicate_webhooks"].default
         self.calls: dict[str, dict[str, Any]] = {}
         self.call_runs: dict[str, Any] = {}
-        """Per call SID, the emulator's ``voice.CallRun`` (options, simulated person, notifications)."""
+        """Per call SID, the emulator's ``call_lifecycle.CallRun`` (options, simulated person, notifications)."""
         self.people = People()
         self.phone_numbers = PhoneNumbers()
-        self.duplicate_webhooks = False
         self._webhook_log: deque[dict[str, Any]] = deque(maxlen=WEBHOOK_LOG_SIZE)
         self.lock = threading.Lock()
         self._api_keys: dict[str, str] = {}
@@ -159,8 +150,8 @@ class EmulatorState:
         """Forget messages, calls, replies, faults, numbers' webhooks and the logs; the account and API keys stay."""
         self.store.reset()
         self.faults.reset()
-        self.status_delay = DEFAULT_STATUS_DELAY
-        self.duplicate_webhooks = False
+        for name, value in defaults("state").items():
+            setattr(self, name, value)
         self.phone_numbers.reset()
         self.people.reset()
         self._webhook_log.clear()

@@ -26,12 +26,10 @@ spec) without editing this file.
 from __future__ import annotations
 
 import copy
-import json
 import re
 from collections import Counter
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,10 +37,10 @@ import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
 from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, assert_twilio_error, basic_auth, sdk_client
+from tests.support.openapi import SPEC
 
 pytestmark = pytest.mark.integration
 
-SPEC = json.loads((Path(__file__).resolve().parent.parent / "data" / "twilio_api_v2010.json").read_text())
 API_PREFIX = "/2010-04-01/"
 POSITIVE_EXAMPLES = 14
 NEGATIVE_EXAMPLES = 8
@@ -91,7 +89,7 @@ def _normalised(path: str) -> str:
 
 def emulator_operations() -> list[tuple[str, str]]:
     """(method, spec path) for every API route the emulator serves; fails for a route the spec lacks."""
-    from airflow_provider_twilio.emulator.app import create_app
+    from airflow_provider_twilio.emulator.http.app import create_app
     from airflow_provider_twilio.emulator.state import EmulatorState
 
     starlette_app = create_app(EmulatorState()).app

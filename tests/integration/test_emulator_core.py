@@ -247,7 +247,7 @@ def test_inject_inbound_is_listed_newest_first(fresh: TwilioEmulator) -> None:
 
 
 def test_inject_inbound_rejects_non_e164(fresh: TwilioEmulator) -> None:
-    from airflow_provider_twilio.emulator.errors import ApiError
+    from airflow_provider_twilio.emulator.http.errors import ApiError
 
     with pytest.raises(ApiError):
         fresh.inject_inbound(from_="5551230001", to=DEFAULT_FROM, body="x")
@@ -321,7 +321,9 @@ def test_a_client_hanging_up_during_latency_is_logged_in_one_line(
     # Attached to the loggers themselves: once Airflow has configured logging in this process (an earlier
     # test's dag.test()), a record need not reach the root logger, where caplog listens.
     collected = LogLines()
-    loggers = [logging.getLogger(name) for name in ("airflow_provider_twilio.emulator.middleware", "uvicorn.error")]
+    loggers = [
+        logging.getLogger(name) for name in ("airflow_provider_twilio.emulator.http.middleware", "uvicorn.error")
+    ]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.addHandler(collected)

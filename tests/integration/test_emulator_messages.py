@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,10 +14,9 @@ import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
 from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, SERVICE_SID, rest_error, sdk_client, wait_for
+from tests.support.openapi import SPEC, raw, validator
 
 pytestmark = pytest.mark.integration
-
-SPEC = json.loads((Path(__file__).resolve().parent.parent / "data" / "twilio_api_v2010.json").read_text())
 
 
 @pytest.fixture
@@ -33,32 +31,6 @@ def final_status(client: Any, sid: str) -> Any:
         return message if message.status in ("delivered", "undelivered", "failed") else None
 
     return wait_for(done)
-
-
-def raw(emu: TwilioEmulator, method: str, path: str, data: dict[str, Any] | None = None) -> tuple[int, Any]:
-    import base64
-    import urllib.error
-    import urllib.parse
-    import urllib.request
-
-    body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
-    token = base64.b64encode(f"{emu.account_sid}:{emu.auth_token}".encode()).decode()
-    request = urllib.request.Request(
-        emu.base_url + path, data=body, method=method, headers={"Authorization": f"Basic {token}"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            content = response.read()
-            return response.status, json.loads(content) if content else None
-    except urllib.error.HTTPError as err:
-        content = err.read()
-        return err.code, json.loads(content) if content else None
-
-
-def validator(schema: dict[str, Any]) -> Any:
-    from openapi_schema_validator import OAS30Validator
-
-    return OAS30Validator({**schema, "components": SPEC["components"]})
 
 
 # lifecycle
@@ -453,7 +425,7 @@ def test_a_non_conforming_message_fails_the_schema_check() -> None:
 
 
 def test_lists_with_100000_stored_messages(fresh: TwilioEmulator) -> None:
-    from airflow_provider_twilio.emulator.messages import build_inbound
+    from airflow_provider_twilio.emulator.resources.message_rules import build_inbound
 
     store = fresh.state.store
     for i in range(100_000):

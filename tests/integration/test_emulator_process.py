@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from airflow_provider_twilio.emulator.errors import ApiError
+from airflow_provider_twilio.emulator.backends import ChildProcessBackend
+from airflow_provider_twilio.emulator.http.errors import ApiError
 from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, rest_error, sdk_client, wait_for
 
 pytestmark = pytest.mark.integration
@@ -28,8 +29,8 @@ def test_python_api_drives_the_child_process(emu: TwilioEmulator) -> None:
     assert wait_for(lambda: len(emu.messages()) == 2)
     assert [m["body"] for m in emu.messages()] == ["YES 7", "ok?"]
     assert emu.messages()[1]["sid"] == sent.sid
-    assert emu._process is not None
-    assert emu._process.call("GET", "auto_replies") == {"auto_replies": []}  # used up in the child
+    assert isinstance(emu._backend, ChildProcessBackend)
+    assert emu._backend.call("GET", "auto_replies") == {"auto_replies": []}  # used up in the child
     injected = emu.inject_inbound(from_="+15551230002", body="hi")
     assert client.messages(injected["sid"]).fetch().body == "hi"
     assert [entry["method"] for entry in emu.request_log()] == ["POST", "GET"]
@@ -67,7 +68,8 @@ def test_errors_surface_like_in_process(emu: TwilioEmulator) -> None:
 
 def test_stop_ends_the_child_process() -> None:
     emulator = TwilioEmulator(separate_process=True).start()
-    process = emulator._process._process  # type: ignore[union-attr]
+    assert isinstance(emulator._backend, ChildProcessBackend)
+    process = emulator._backend._process
     assert process is not None and process.poll() is None
     emulator.stop()
     assert process.poll() == 0

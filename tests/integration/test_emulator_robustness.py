@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from airflow_provider_twilio.emulator.errors import ApiError
+from airflow_provider_twilio.emulator.http.errors import ApiError
 from tests.integration.emulator_support import (
     DEFAULT_FROM,
     RECIPIENT,

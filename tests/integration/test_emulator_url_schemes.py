@@ -19,7 +19,7 @@ import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
 from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, Receiver, sdk_client
-from tests.integration.test_emulator_voice import ended
+from tests.support.calls import ended
 
 pytestmark = pytest.mark.integration
 

@@ -8,28 +8,18 @@ import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
 from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, Receiver, rest_error, sdk_client, wait_for
-from tests.integration.test_emulator_messages import SPEC, raw, validator
+from tests.support.calls import ended
+from tests.support.openapi import SPEC, raw, validator
 
 pytestmark = pytest.mark.integration
 
 SAY = "<Response><Say>Disk full on db-1</Say></Response>"
-FINAL = ("completed", "busy", "no-answer", "failed", "canceled")
 
 
 @pytest.fixture
 def fresh(fresh: TwilioEmulator) -> TwilioEmulator:
     fresh.configure(status_delay=0.02)
     return fresh
-
-
-def ended(client: Any, sid: str, timeout: float = 10.0) -> Any:
-    def done() -> Any:
-        call = client.calls(sid).fetch()
-        return call if call.status in FINAL else None
-
-    call = wait_for(done, timeout)
-    assert call is not None, f"call {sid} did not end"
-    return call
 
 
 @pytest.mark.parametrize(

@@ -10,13 +10,13 @@ from datetime import datetime, timezone
 
 import pytest
 
-from airflow_provider_twilio.emulator import numbers
-from airflow_provider_twilio.emulator.callbacks import signature
-from airflow_provider_twilio.emulator.errors import ApiError
-from airflow_provider_twilio.emulator.faults import Faults
-from airflow_provider_twilio.emulator.messages import Form, OutboundRequest, build_inbound
-from airflow_provider_twilio.emulator.store import DateFilter, Message, MessageStore, Step
-from airflow_provider_twilio.emulator.timefmt import parse_filter_date, parse_send_at, rfc2822
+from airflow_provider_twilio.emulator.http.errors import ApiError
+from airflow_provider_twilio.emulator.http.timefmt import parse_filter_date, parse_send_at, rfc2822
+from airflow_provider_twilio.emulator.resources import addresses
+from airflow_provider_twilio.emulator.resources.message_rules import Form, OutboundRequest, build_inbound
+from airflow_provider_twilio.emulator.resources.message_store import DateFilter, Message, MessageStore, Step
+from airflow_provider_twilio.emulator.simulation.deliveries import signature
+from airflow_provider_twilio.emulator.simulation.faults import Faults
 
 ACCOUNT = "AC" + "a" * 32
 
@@ -146,7 +146,7 @@ def test_configure_keeps_unmentioned_settings() -> None:
 
 @pytest.mark.parametrize("number", ["+15551230001", "+447700900123", "+15005550006", "whatsapp:+15551230001"])
 def test_possible_recipients(number: str) -> None:
-    numbers.check_to(number)
+    addresses.check_to(number)
 
 
 @pytest.mark.parametrize(
@@ -155,19 +155,19 @@ def test_possible_recipients(number: str) -> None:
 )
 def test_impossible_recipients(number: str, code: int) -> None:
     with pytest.raises(ApiError) as info:
-        numbers.check_to(number)
+        addresses.check_to(number)
     assert info.value.code == code
 
 
 @pytest.mark.parametrize("sender", ["+15005550006", "MyCompany", "12345", "whatsapp:+15005550006"])
 def test_accepted_senders(sender: str) -> None:
-    numbers.check_from(sender)
+    addresses.check_from(sender)
 
 
 @pytest.mark.parametrize("sender", ["whatsapp:MyCompany", "My-Company!", "ThisNameIsTooLong"])
 def test_rejected_senders(sender: str) -> None:
     with pytest.raises(ApiError) as info:
-        numbers.check_from(sender)
+        addresses.check_from(sender)
     assert info.value.code == 21212
 
 
@@ -280,7 +280,7 @@ def test_date_lower_bound_finds_a_message_sent_long_after_creation() -> None:
 
 
 def test_date_lower_bound_stops_walking_at_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    from airflow_provider_twilio.emulator import store as store_module
+    from airflow_provider_twilio.emulator.resources import message_store as store_module
 
     store = MessageStore()
     old = [_inbound(store, "+15551230001", f"old {i}") for i in range(500)]

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from airflow_provider_twilio.emulator.errors import ApiError, not_found
+from airflow_provider_twilio.emulator.http.errors import ApiError, not_found
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 

@@ -1,4 +1,4 @@
-"""Routes of Twilio's 2010-04-01 REST API: accounts, messages and calls."""
+"""Twilio's Message resource: create, fetch, list, cancel or redact, delete."""
 
 from __future__ import annotations
 
@@ -7,40 +7,21 @@ import time
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from airflow_provider_twilio.emulator import calls, media
-from airflow_provider_twilio.emulator.errors import bad_request
-from airflow_provider_twilio.emulator.handlers import account_of, answer_created, message_of, never_answer, read_form
-from airflow_provider_twilio.emulator.lifecycle import after_accept
-from airflow_provider_twilio.emulator.listing import PageRequest, date_filters, envelope
-from airflow_provider_twilio.emulator.messages import OutboundRequest
-from airflow_provider_twilio.emulator.routing import resource
-from airflow_provider_twilio.emulator.store import API_VERSION, FINAL_STATUSES, Message, Step
-from airflow_provider_twilio.emulator.timefmt import rfc2822
+from airflow_provider_twilio.emulator.http.errors import bad_request
+from airflow_provider_twilio.emulator.http.listing import PageRequest, date_filters, envelope
+from airflow_provider_twilio.emulator.http.requests import (
+    account_of,
+    answer_created,
+    message_of,
+    never_answer,
+    read_form,
+)
+from airflow_provider_twilio.emulator.http.routing import resource
+from airflow_provider_twilio.emulator.resources.message_rules import OutboundRequest
+from airflow_provider_twilio.emulator.resources.message_store import FINAL_STATUSES, Message, Step
+from airflow_provider_twilio.emulator.simulation.message_lifecycle import after_accept
 
 _PAGE_TOKEN_PREFIX = "PASM"
-
-
-async def fetch_account(request: Request) -> Response:
-    state = account_of(request)
-    uri = f"/{API_VERSION}/Accounts/{state.account_sid}"
-    created = rfc2822(state.created_at)
-    return JSONResponse(
-        {
-            "auth_token": state.auth_token,
-            "date_created": created,
-            "date_updated": created,
-            "friendly_name": state.friendly_name,
-            "owner_account_sid": state.account_sid,
-            "sid": state.account_sid,
-            "status": "active",
-            "subresource_uris": {
-                "messages": uri + "/Messages.json",
-                "calls": uri + "/Calls.json",
-            },
-            "type": "Full",
-            "uri": uri + ".json",
-        }
-    )
 
 
 async def create_message(request: Request) -> Response:
@@ -121,16 +102,9 @@ async def list_messages(request: Request) -> Response:
     )
 
 
-_ACCOUNT = "/2010-04-01/Accounts/{account_sid}"
+_MESSAGES = "/2010-04-01/Accounts/{account_sid}/Messages"
 
 ROUTES = [
-    resource(_ACCOUNT + ".json", GET=fetch_account),
-    resource(_ACCOUNT + "/Messages.json", GET=list_messages, POST=create_message),
-    resource(_ACCOUNT + "/Messages/{sid}.json", GET=fetch_message, POST=update_message, DELETE=delete_message),
-    resource(_ACCOUNT + "/Messages/{sid}/Media.json", GET=media.list_media),
-    resource(_ACCOUNT + "/Messages/{sid}/Media/{media_sid}.json", GET=media.fetch_media),
-    resource(_ACCOUNT + "/Calls.json", GET=calls.list_calls, POST=calls.create_call),
-    resource(_ACCOUNT + "/Calls/{sid}.json", GET=calls.fetch_call, POST=calls.update_call),
-    resource(_ACCOUNT + "/Calls/{sid}/Notifications.json", GET=calls.list_notifications),
+    resource(_MESSAGES + ".json", GET=list_messages, POST=create_message),
+    resource(_MESSAGES + "/{sid}.json", GET=fetch_message, POST=update_message, DELETE=delete_message),
 ]
-"""Any other path gets the router's 404, which the app answers as Twilio's 20404."""

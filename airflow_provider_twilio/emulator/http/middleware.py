@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.requests import ClientDisconnect
 
-from airflow_provider_twilio.emulator.errors import ApiError, internal_error, too_many_requests, unauthorized
+from airflow_provider_twilio.emulator.http.errors import ApiError, internal_error, too_many_requests, unauthorized
 from airflow_provider_twilio.emulator.state import EmulatorState
 
 log = logging.getLogger(__name__)

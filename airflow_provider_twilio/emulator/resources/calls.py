@@ -8,15 +8,16 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from airflow_provider_twilio.emulator import voice
-from airflow_provider_twilio.emulator.errors import bad_request, not_found
-from airflow_provider_twilio.emulator.handlers import account_of, answer_created, read_form
-from airflow_provider_twilio.emulator.listing import PageRequest, date_filters, envelope
+from airflow_provider_twilio.emulator.http.errors import bad_request, not_found
+from airflow_provider_twilio.emulator.http.listing import PageRequest, date_filters, envelope
+from airflow_provider_twilio.emulator.http.requests import account_of, answer_created, read_form
+from airflow_provider_twilio.emulator.http.routing import resource
+from airflow_provider_twilio.emulator.http.timefmt import rfc2822, rfc2822_seconds
+from airflow_provider_twilio.emulator.http.urls import is_http_url
+from airflow_provider_twilio.emulator.resources.addresses import check_call_numbers
+from airflow_provider_twilio.emulator.resources.message_store import API_VERSION, new_sid
+from airflow_provider_twilio.emulator.simulation import call_lifecycle
 from airflow_provider_twilio.emulator.state import EmulatorState
-from airflow_provider_twilio.emulator.store import API_VERSION, new_sid
-from airflow_provider_twilio.emulator.timefmt import rfc2822, rfc2822_seconds
-from airflow_provider_twilio.emulator.urls import is_http_url
-from airflow_provider_twilio.emulator.voice_numbers import check_call_numbers
 from airflow_provider_twilio.voice.twiml import MAX_TWIML_CHARS
 
 
@@ -42,16 +43,16 @@ async def create_call(request: Request) -> Response:
             )
     check_call_numbers(to, from_)
     try:
-        settings = voice.options(form)
+        settings = call_lifecycle.options(form)
     except ValueError as err:
         raise bad_request(21220 if "Twiml" in str(err) else 20001, str(err)) from None
     if url:
         settings["twiml"] = None  # Twilio ignores Twiml when Url is given
     call = _call_resource(state, to, from_)
-    run = voice.CallRun(call=call, behaviour=state.people.of(to), **settings)
+    run = call_lifecycle.CallRun(call=call, behaviour=state.people.of(to), **settings)
     with state.lock:
         state.calls[call["sid"]] = call
-    voice.start(state, run)
+    call_lifecycle.start(state, run)
     return answer_created(request, state, dict(call))
 
 
@@ -99,7 +100,7 @@ def _call_resource(state: EmulatorState, to: str, from_: str) -> dict[str, Any]:
     }
 
 
-def _run_of(request: Request) -> tuple[EmulatorState, voice.CallRun]:
+def _run_of(request: Request) -> tuple[EmulatorState, call_lifecycle.CallRun]:
     state = account_of(request)
     with state.lock:
         run = state.call_runs.get(request.path_params["sid"])
@@ -124,9 +125,9 @@ async def update_call(request: Request) -> Response:
             raise bad_request(20001, f"Status {status!r} cannot be set; use 'canceled' or 'completed'.")
         if status == "canceled" and current not in ("queued", "ringing"):
             raise bad_request(21220, f"Call is {current}: only a queued or ringing call can be canceled.")
-        if current in voice.FINAL:
+        if current in call_lifecycle.FINAL:
             raise bad_request(21220, f"Call is not in-progress. Cannot change a {current} call.")
-        voice.end(state, run, "canceled" if current in ("queued", "ringing") else "completed")
+        call_lifecycle.end(state, run, "canceled" if current in ("queued", "ringing") else "completed")
         return JSONResponse(run.call)
     document, url = form.get("Twiml"), form.get("Url")
     if document is None and url is None:
@@ -137,11 +138,11 @@ async def update_call(request: Request) -> Response:
         if not is_http_url(url):
             raise bad_request(21205, f"Url {url!r} is not a valid URL: use an absolute http:// or https:// URL.")
         run.url, run.method = url, (form.get("Method") or "POST").upper()
-        voice.redirect(state, run, None)
+        call_lifecycle.redirect(state, run, None)
     else:
         if len(document or "") > MAX_TWIML_CHARS:
             raise bad_request(21220, f"Twiml is {len(document or '')} characters; the maximum is {MAX_TWIML_CHARS}")
-        voice.redirect(state, run, document or "")
+        call_lifecycle.redirect(state, run, document or "")
     return JSONResponse(run.call)
 
 
@@ -210,3 +211,12 @@ async def list_calls(request: Request) -> Response:
     return JSONResponse(
         envelope(request.url.path, params, _FILTERS, page, "calls", items, next_cursor, _PAGE_TOKEN_PREFIX)
     )
+
+
+_CALLS = "/2010-04-01/Accounts/{account_sid}/Calls"
+
+ROUTES = [
+    resource(_CALLS + ".json", GET=list_calls, POST=create_call),
+    resource(_CALLS + "/{sid}.json", GET=fetch_call, POST=update_call),
+    resource(_CALLS + "/{sid}/Notifications.json", GET=list_notifications),
+]

@@ -11,11 +11,12 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from airflow_provider_twilio.emulator import numbers
-from airflow_provider_twilio.emulator.errors import bad_request
-from airflow_provider_twilio.emulator.store import API_VERSION, new_sid
-from airflow_provider_twilio.emulator.timefmt import rfc2822
-from airflow_provider_twilio.emulator.urls import is_http_url
+from airflow_provider_twilio.emulator.http.errors import bad_request
+from airflow_provider_twilio.emulator.http.timefmt import rfc2822
+from airflow_provider_twilio.emulator.http.urls import is_http_url
+from airflow_provider_twilio.emulator.resources import addresses
+from airflow_provider_twilio.emulator.resources.message_store import API_VERSION, new_sid
+from airflow_provider_twilio.emulator.simulation import magic_numbers
 
 WEBHOOK_METHODS = ("GET", "POST")
 
@@ -93,11 +94,11 @@ class PhoneNumbers:
         """Only the default sender, with no webhooks."""
         with self._lock:
             self._by_sid.clear()
-        self.add(numbers.DEFAULT_FROM)
+        self.add(magic_numbers.DEFAULT_FROM)
 
     def add(self, phone_number: str) -> PhoneNumber:
         """Buy ``phone_number`` (E.164); buying one the account has returns the existing one."""
-        numbers.check_inbound_address("phone_number", phone_number)
+        addresses.check_inbound_address("phone_number", phone_number)
         with self._lock:
             for existing in self._by_sid.values():
                 if existing.phone_number == phone_number:

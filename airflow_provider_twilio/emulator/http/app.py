@@ -12,21 +12,22 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from airflow_provider_twilio.emulator import api, control, handlers, numbers_api
-from airflow_provider_twilio.emulator.errors import ApiError
-from airflow_provider_twilio.emulator.middleware import TwilioApiMiddleware
-from airflow_provider_twilio.emulator.routing import http_error
+from airflow_provider_twilio.emulator.http import control, requests
+from airflow_provider_twilio.emulator.http.errors import ApiError
+from airflow_provider_twilio.emulator.http.middleware import TwilioApiMiddleware
+from airflow_provider_twilio.emulator.http.routing import http_error
+from airflow_provider_twilio.emulator.resources import accounts, calls, incoming_phone_numbers, media, messages
 from airflow_provider_twilio.emulator.state import EmulatorState
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return handlers.error_response(exc)
+    return requests.error_response(exc)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return handlers.error_response(*http_error(request, exc))
+    return requests.error_response(*http_error(request, exc))
 
 
 def create_app(state: EmulatorState) -> TwilioApiMiddleware:
@@ -39,7 +40,14 @@ def create_app(state: EmulatorState) -> TwilioApiMiddleware:
         state.loop = None
 
     app = Starlette(
-        routes=[*api.ROUTES, *numbers_api.ROUTES, *control.ROUTES],
+        routes=[
+            *accounts.ROUTES,
+            *messages.ROUTES,
+            *media.ROUTES,
+            *calls.ROUTES,
+            *incoming_phone_numbers.ROUTES,
+            *control.ROUTES,
+        ],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error},
         lifespan=lifespan,
     )

@@ -21,14 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from airflow_provider_twilio.emulator.callbacks import send_signed
-from airflow_provider_twilio.emulator.messages import Form
+from airflow_provider_twilio.emulator.http.timefmt import rfc2822
+from airflow_provider_twilio.emulator.http.urls import INVALID_URL, UnsupportedUrl
+from airflow_provider_twilio.emulator.resources.message_rules import Form
+from airflow_provider_twilio.emulator.resources.message_store import API_VERSION, new_sid
+from airflow_provider_twilio.emulator.simulation.deliveries import deliver, send_signed
+from airflow_provider_twilio.emulator.simulation.people import CallBehaviour
 from airflow_provider_twilio.emulator.state import EmulatorState
-from airflow_provider_twilio.emulator.store import API_VERSION, new_sid
-from airflow_provider_twilio.emulator.timefmt import rfc2822
-from airflow_provider_twilio.emulator.urls import INVALID_URL, UnsupportedUrl
-from airflow_provider_twilio.emulator.voice_people import CallBehaviour
-from airflow_provider_twilio.emulator.webhooks import deliver
 from airflow_provider_twilio.voice import twiml
 
 DEFAULT_TIMEOUT = 60

@@ -7,10 +7,10 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from airflow_provider_twilio.emulator.errors import bad_request, not_found
-from airflow_provider_twilio.emulator.handlers import account_of, read_form
-from airflow_provider_twilio.emulator.phone_numbers import PhoneNumber, PhoneNumbers, checked_changes
-from airflow_provider_twilio.emulator.routing import resource
+from airflow_provider_twilio.emulator.http.errors import bad_request, not_found
+from airflow_provider_twilio.emulator.http.requests import account_of, read_form
+from airflow_provider_twilio.emulator.http.routing import resource
+from airflow_provider_twilio.emulator.resources.phone_number_store import PhoneNumber, PhoneNumbers, checked_changes
 
 MAX_PAGE_SIZE = 1000
 

@@ -1,65 +1,22 @@
-"""Addresses the emulator accepts, and Twilio's magic test numbers.
+"""Addresses Twilio accepts, checked by Twilio's rules (an independent check, not the provider's own parser).
 
-Magic numbers follow twilio.com/docs/iam/test-credentials; the post-acceptance failures
-(``+1500555001x``) are this emulator's own and are documented in docs/emulator.md.
+A magic test number (``simulation.magic_numbers``) gets its documented error before any other check.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
-from airflow_provider_twilio.emulator.errors import ApiError, bad_request
-
-DEFAULT_FROM = "+15005550006"
-"""The valid magic sender; also the pool number of every Messaging Service."""
+from airflow_provider_twilio.emulator.http.errors import ApiError, bad_request
+from airflow_provider_twilio.emulator.simulation.magic_numbers import (
+    CALL_FROM_ERRORS,
+    CALL_TO_ERRORS,
+    FROM_ERRORS,
+    TO_ERRORS,
+)
 
 WHATSAPP_PREFIX = "whatsapp:"
-
-FROM_ERRORS: dict[str, tuple[int, str]] = {
-    "+15005550001": (
-        21212,
-        "The 'From' number {number} is not a valid phone number, shortcode, or alphanumeric sender ID.",
-    ),
-    "+15005550007": (
-        21606,
-        "The From phone number {number} is not a valid, SMS-capable inbound phone number or short code "
-        "for your account.",
-    ),
-    "+15005550008": (21611, "This 'From' number {number} has exceeded the maximum number of queued messages."),
-}
-
-TO_ERRORS: dict[str, tuple[int, str]] = {
-    "+15005550001": (21211, "The 'To' number {number} is not a valid phone number."),
-    "+15005550002": (
-        21612,
-        "The 'To' phone number: {number}, is not currently reachable using the 'From' phone number.",
-    ),
-    "+15005550003": (
-        21408,
-        "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: {number}.",
-    ),
-    "+15005550004": (21610, "Attempt to send to unsubscribed recipient {number}."),
-    "+15005550009": (21614, "'To' number {number} is not a valid mobile number."),
-}
-
-
-@dataclass(frozen=True)
-class DeliveryFailure:
-    """How an accepted message to a magic number ends."""
-
-    status: str
-    code: int
-    message: str
-    reaches_sent: bool
-
-
-DELIVERY_FAILURES: dict[str, DeliveryFailure] = {
-    "+15005550010": DeliveryFailure("undelivered", 30003, "Unreachable destination handset", True),
-    "+15005550011": DeliveryFailure("undelivered", 30006, "Landline or unreachable carrier", True),
-    "+15005550012": DeliveryFailure("failed", 30007, "Message filtered", False),
-}
 
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 _NANP = re.compile(r"^\+1\d{10}$")
@@ -125,3 +82,17 @@ def check_inbound_address(name: str, address: str) -> None:
     """Cheap check for injected messages: an E.164 number, optionally on the WhatsApp channel."""
     if not _E164.match(split_channel(address)[1]):
         raise ApiError(400, 21211, f"{name} {address!r} is not an E.164 number such as +15551230001")
+
+
+def check_call_numbers(to: str, from_: str) -> None:
+    """Raise Twilio's error for a magic or impossible ``To``/``From`` of a call."""
+    if to in CALL_TO_ERRORS:
+        code, text = CALL_TO_ERRORS[to]
+        raise bad_request(code, text.format(number=to))
+    if not is_possible_e164(to):
+        raise bad_request(21211, f"The 'To' number {to} is not a valid phone number.")
+    if from_ in CALL_FROM_ERRORS:
+        code, text = CALL_FROM_ERRORS[from_]
+        raise bad_request(code, text.format(number=from_))
+    if not is_possible_e164(from_):
+        raise bad_request(21212, f"The 'From' number {from_} is not a valid phone number or client identifier.")

@@ -10,11 +10,11 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from airflow_provider_twilio.emulator.errors import ApiError, bad_request, internal_error, not_found
-from airflow_provider_twilio.emulator.messages import Form
-from airflow_provider_twilio.emulator.middleware import DROP_CONNECTION
+from airflow_provider_twilio.emulator.http.errors import ApiError, bad_request, internal_error, not_found
+from airflow_provider_twilio.emulator.http.middleware import DROP_CONNECTION
+from airflow_provider_twilio.emulator.resources.message_rules import Form
+from airflow_provider_twilio.emulator.resources.message_store import Message
 from airflow_provider_twilio.emulator.state import EmulatorState
-from airflow_provider_twilio.emulator.store import Message
 
 
 def state_of(request: Request) -> EmulatorState:

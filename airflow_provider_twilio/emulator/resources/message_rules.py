@@ -6,11 +6,13 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 
-from airflow_provider_twilio.emulator import checks, numbers
-from airflow_provider_twilio.emulator.errors import ApiError, bad_request
-from airflow_provider_twilio.emulator.store import Message, Step, new_sid
-from airflow_provider_twilio.emulator.timefmt import parse_send_at
-from airflow_provider_twilio.emulator.urls import is_http_url
+from airflow_provider_twilio.emulator.http import checks
+from airflow_provider_twilio.emulator.http.errors import ApiError, bad_request
+from airflow_provider_twilio.emulator.http.timefmt import parse_send_at
+from airflow_provider_twilio.emulator.http.urls import is_http_url
+from airflow_provider_twilio.emulator.resources import addresses
+from airflow_provider_twilio.emulator.resources.message_store import Message, Step, new_sid
+from airflow_provider_twilio.emulator.simulation import magic_numbers
 from airflow_provider_twilio.segments import count_segments
 
 MAX_BODY_CHARS = 1600
@@ -47,7 +49,7 @@ class Form:
 
 def _timeline(created_at: float, start: float, delay: float, to: str) -> list[Step]:
     """queued -> sending -> sent -> delivered, one step per ``delay``; magic numbers end otherwise."""
-    failure = numbers.DELIVERY_FAILURES.get(numbers.split_channel(to)[1])
+    failure = magic_numbers.DELIVERY_FAILURES.get(addresses.split_channel(to)[1])
     steps = [Step(start, "queued"), Step(start + delay, "sending")]
     if failure is not None and not failure.reaches_sent:
         steps.append(Step(start + 2 * delay, failure.status, failure.code, failure.message))
@@ -94,13 +96,15 @@ class OutboundRequest:
         for url in media:
             if not is_http_url(url):
                 raise bad_request(21620, f"Invalid media URL {url!r}: media URLs must be http:// or https:// URLs.")
-        numbers.check_to(to)
+        addresses.check_to(to)
         if from_:
-            numbers.check_from(from_)
+            addresses.check_from(from_)
         sender = (
-            from_ or (numbers.WHATSAPP_PREFIX if to.startswith(numbers.WHATSAPP_PREFIX) else "") + numbers.DEFAULT_FROM
+            from_
+            or (addresses.WHATSAPP_PREFIX if to.startswith(addresses.WHATSAPP_PREFIX) else "")
+            + magic_numbers.DEFAULT_FROM
         )
-        numbers.check_pair(to, sender)
+        addresses.check_pair(to, sender)
 
         validity = form.get("ValidityPeriod")
         if validity:
@@ -178,8 +182,8 @@ def check_inbound(*, from_: str, to: str, body: str, media_urls: Sequence[str] =
             checks.text(name, value)
         except ValueError as err:
             raise ApiError(400, 20001, str(err)) from None
-    numbers.check_inbound_address("from_", from_)
-    numbers.check_inbound_address("to", to)
+    addresses.check_inbound_address("from_", from_)
+    addresses.check_inbound_address("to", to)
     if not body and not media_urls:
         raise ApiError(400, 21602, "An inbound message needs a body or media.")
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from airflow_provider_twilio.emulator.errors import bad_request
-from airflow_provider_twilio.emulator.store import DateFilter
-from airflow_provider_twilio.emulator.timefmt import parse_filter_date
+from airflow_provider_twilio.emulator.http.errors import bad_request
+from airflow_provider_twilio.emulator.http.timefmt import parse_filter_date
+from airflow_provider_twilio.emulator.resources.message_store import DateFilter
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_twilio.emulator.timefmt import rfc2822
+from airflow_provider_twilio.emulator.http.timefmt import rfc2822
 
 API_VERSION = "2010-04-01"
 PRICE_PER_SEGMENT = 0.0079

@@ -14,11 +14,12 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from airflow_provider_twilio.emulator.errors import not_found
-from airflow_provider_twilio.emulator.handlers import message_of
-from airflow_provider_twilio.emulator.listing import PageRequest, date_filters, envelope
-from airflow_provider_twilio.emulator.store import API_VERSION, Message
-from airflow_provider_twilio.emulator.timefmt import rfc2822
+from airflow_provider_twilio.emulator.http.errors import not_found
+from airflow_provider_twilio.emulator.http.listing import PageRequest, date_filters, envelope
+from airflow_provider_twilio.emulator.http.requests import message_of
+from airflow_provider_twilio.emulator.http.routing import resource
+from airflow_provider_twilio.emulator.http.timefmt import rfc2822
+from airflow_provider_twilio.emulator.resources.message_store import API_VERSION, Message
 
 _PAGE_TOKEN_PREFIX = "PAME"
 _FILTERS = ("DateCreated", "DateCreated<", "DateCreated>")
@@ -71,3 +72,11 @@ async def fetch_media(request: Request) -> Response:
         if media_sid(message.sid, index) == wanted:
             return JSONResponse(render_media(message, index))
     raise not_found(request.url.path)
+
+
+_MEDIA = "/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media"
+
+ROUTES = [
+    resource(_MEDIA + ".json", GET=list_media),
+    resource(_MEDIA + "/{media_sid}.json", GET=fetch_media),
+]

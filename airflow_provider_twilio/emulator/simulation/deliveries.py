@@ -1,8 +1,12 @@
-"""Status callbacks, POSTed and signed the way Twilio signs webhooks (``X-Twilio-Signature``).
+"""Webhooks to the account's receivers, signed the way Twilio signs them (``X-Twilio-Signature``).
 
 ``send_signed`` is the one way the emulator sends a request anywhere: it opens only absolute
 http(s) URLs (``urls.require_http_url``), through an opener that has no handler for any other scheme
-and follows HTTP redirects only to http(s) URLs.
+and follows HTTP redirects only to http(s) URLs. ``deliver`` sends one webhook and notes it in the
+webhook log (twice with ``configure(duplicate_webhooks=True)``, as Twilio does when it retries after a
+timeout, or with connection overrides). An inbound message to a number with an ``SmsUrl`` is sent
+there as Twilio sends it (signed form POST, or GET when ``SmsMethod`` says so); ``twiml_messages``
+reads the ``<Message>`` verbs of the answer, which the message lifecycle sends as replies.
 """
 
 from __future__ import annotations
@@ -12,16 +16,20 @@ import base64
 import hashlib
 import hmac
 import logging
+import time
 import urllib.error
 import urllib.request
+import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http.client import HTTPMessage
 from typing import IO, Any
 from urllib.parse import urlencode, urljoin
 
-from airflow_provider_twilio.emulator.store import API_VERSION, Message, Step
-from airflow_provider_twilio.emulator.urls import UnsupportedUrl, require_http_url
+from airflow_provider_twilio.emulator.http.urls import UnsupportedUrl, require_http_url
+from airflow_provider_twilio.emulator.resources.addresses import split_channel
+from airflow_provider_twilio.emulator.resources.message_store import API_VERSION, Message
+from airflow_provider_twilio.emulator.state import EmulatorState
 
 log = logging.getLogger(__name__)
 
@@ -33,26 +41,6 @@ def signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
     payload = url + "".join(f"{key}{params[key]}" for key in sorted(params))
     digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
-
-
-def status_params(message: Message, step: Step) -> dict[str, str]:
-    """The form Twilio posts to a message's StatusCallback."""
-    params = {
-        "AccountSid": message.account_sid,
-        "ApiVersion": API_VERSION,
-        "From": message.sender_at(step.at) or "",
-        "MessageSid": message.sid,
-        "MessageStatus": step.status,
-        "SmsSid": message.sid,
-        "SmsStatus": step.status,
-        "To": message.to,
-    }
-    if message.messaging_service_sid:
-        params["MessagingServiceSid"] = message.messaging_service_sid
-    if step.error_code is not None:
-        params["ErrorCode"] = str(step.error_code)
-        params["ErrorMessage"] = step.error_message or ""
-    return params
 
 
 MAX_ANSWER_BYTES = 64 * 1024
@@ -143,3 +131,82 @@ async def post_signed(url: str, params: Mapping[str, str], auth_token: str) -> i
     """POST ``params`` to ``url``; the HTTP status, or None if the receiver could not be reached."""
     answer = await send_signed(url, params, auth_token)
     return None if answer is None else answer.status
+
+
+def inbound_params(message: Message) -> dict[str, str]:
+    """The form of Twilio's "A message comes in" webhook."""
+    params = {
+        "ToCountry": "US",
+        "SmsMessageSid": message.sid,
+        "NumMedia": str(len(message.media_urls)),
+        "SmsSid": message.sid,
+        "SmsStatus": "received",
+        "Body": message.body,
+        "To": message.to,
+        "NumSegments": str(message.num_segments),
+        "MessageSid": message.sid,
+        "AccountSid": message.account_sid,
+        "From": message.from_,
+        "ApiVersion": API_VERSION,
+    }
+    for index, url in enumerate(message.media_urls):
+        params[f"MediaUrl{index}"] = url
+        params[f"MediaContentType{index}"] = "image/jpeg"
+    return params
+
+
+async def deliver(
+    state: EmulatorState, kind: str, url: str, params: Mapping[str, str], method: str = "POST"
+) -> list[Answer]:
+    """Send one webhook (twice with ``duplicate_webhooks``); every delivery is noted in ``state.webhook_log``.
+
+    A URL that is not http(s) (the API refuses such URLs when they are set) is logged and sent nothing.
+    """
+    answers: list[Answer] = []
+    for attempt in range(2 if state.duplicate_webhooks else 1):
+        try:
+            answer = await send_signed(url, params, state.auth_token, method)
+        except UnsupportedUrl as err:
+            log.warning("%s webhook not sent: %s", kind, err)
+            return answers
+        state.note_webhook(
+            {
+                "kind": kind,
+                "url": url,
+                "method": method,
+                "attempt": attempt + 1,
+                "sid": params.get("MessageSid") or params.get("CallSid"),
+                "status": None if answer is None else answer.status,
+                "time": time.time(),
+            }
+        )
+        if answer is not None:
+            answers.append(answer)
+    return answers
+
+
+def sms_webhook(state: EmulatorState, message: Message) -> tuple[str, str] | None:
+    """The ``SmsUrl`` and ``SmsMethod`` of the number ``message`` went to; None if it has no ``SmsUrl``."""
+    number = state.phone_numbers.by_number(split_channel(message.to)[1])
+    if number is None or not number.sms_url:
+        return None
+    return number.sms_url, number.sms_method
+
+
+def twiml_messages(body: bytes) -> list[dict[str, str]]:
+    """The ``<Message>`` verbs of a TwiML answer (text or ``<Body>``, optional ``to``/``from``); [] if not TwiML."""
+    if not body.strip():
+        return []
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return []
+    if root.tag != "Response":
+        return []
+    found = []
+    for verb in root.findall("Message"):
+        text = verb.findtext("Body")
+        if text is None:
+            text = verb.text or ""
+        found.append({"body": text.strip(), "to": verb.get("to", ""), "from": verb.get("from", "")})
+    return found

@@ -12,9 +12,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from airflow_provider_twilio.emulator import operations
-from airflow_provider_twilio.emulator.errors import ApiError
-from airflow_provider_twilio.emulator.handlers import state_of
-from airflow_provider_twilio.emulator.routing import resource
+from airflow_provider_twilio.emulator.http.errors import ApiError
+from airflow_provider_twilio.emulator.http.requests import state_of
+from airflow_provider_twilio.emulator.http.routing import resource
+from airflow_provider_twilio.emulator.simulation import settings
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -59,11 +60,11 @@ async def configure(request: Request) -> Response:
         operations.configure(state_of(request), **data)
     except (TypeError, ValueError) as err:
         raise _bad(err) from None
-    return JSONResponse(operations.settings(state_of(request)))
+    return JSONResponse(settings.current(state_of(request)))
 
 
 async def get_settings(request: Request) -> Response:
-    return JSONResponse(operations.settings(state_of(request)))
+    return JSONResponse(settings.current(state_of(request)))
 
 
 async def add_auto_reply(request: Request) -> Response:

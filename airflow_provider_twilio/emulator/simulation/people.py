@@ -1,4 +1,4 @@
-"""Simulated people at the other end of a call: who answers, how fast, what they press, how long they stay."""
+"""Simulated people: who answers a call, how fast, what they press, how long they stay; who replies to a text."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 import threading
 from dataclasses import dataclass
 
-from airflow_provider_twilio.emulator.checks import MAX_DELAY, seconds, text
+from airflow_provider_twilio.emulator.http.checks import MAX_DELAY, seconds, text
 
 ANSWERS = ("human", "machine", "busy", "no-answer", "fail")
 DEFAULT_AFTER = 0.1
@@ -57,3 +57,12 @@ class People:
     def reset(self) -> None:
         with self._lock:
             self._by_number.clear()
+
+
+@dataclass
+class AutoReply:
+    to: str
+    body: str
+    delay: float
+    times_left: int | None = None
+    """Outbound messages still to answer; None answers every one."""

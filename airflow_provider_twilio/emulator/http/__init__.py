@@ -1,0 +1,1 @@
+"""HTTP plumbing: the Starlette app, routing, requests and errors, listing, time formats, control endpoints."""
