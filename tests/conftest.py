@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.airflow_processes import LOADED_MACHINE_TIMEOUTS
+from tests.support.airflow_processes import LOADED_MACHINE_TIMEOUTS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="airflow-twilio-tests-"))

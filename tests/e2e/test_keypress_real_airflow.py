@@ -64,7 +64,7 @@ def emulator() -> Iterator[TwilioEmulator]:
 
 @pytest.fixture(scope="module")
 def stack(airflow_db: Path, emulator: TwilioEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from tests.integration.airflow_processes import airflow_stack
+    from tests.support.airflow_processes import airflow_stack
 
     dag_files = [DAG_FILE, *(DAGS / f"{dag_id}.py" for dag_id in (HOLD_DAG, UNACKNOWLEDGED_DAG, SMS_DAG))]
     with airflow_stack(tmp_path_factory.mktemp("keypress-stack"), airflow_db, dag_files) as airflow:
