@@ -30,14 +30,11 @@ import pytest
 from airflow_provider_twilio.emulator import TwilioEmulator
 from airflow_provider_twilio.webhooks import webhooks_supported
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not webhooks_supported(),
-        reason="keypresses reach Airflow through the webhook receiver, an api-server plugin of Airflow 3.3+ "
-        "(Airflow 2.11 has no api-server plugins)",
-    ),
-]
+pytestmark = pytest.mark.skipif(
+    not webhooks_supported(),
+    reason="keypresses reach Airflow through the webhook receiver, an api-server plugin of Airflow 3.3+ "
+    "(Airflow 2.11 has no api-server plugins)",
+)
 
 DAGS = Path(__file__).resolve().parent / "keypress_dags"
 DAG_FILE = DAGS / "call_keypress.py"

@@ -30,13 +30,10 @@ from airflow_provider_twilio.webhooks import webhooks_supported
 from tests.support.airflow_processes import LOADED_MACHINE_TIMEOUTS, stop_process_group
 from tests.support.net import free_port
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not webhooks_supported(),
-        reason="webhooks need Airflow 3.3+: FastAPI plugins on the api-server (none on 2.11) and the asset state store",
-    ),
-]
+pytestmark = pytest.mark.skipif(
+    not webhooks_supported(),
+    reason="webhooks need Airflow 3.3+: FastAPI plugins on the api-server (none on 2.11) and the asset state store",
+)
 
 DAGS = Path(__file__).resolve().parent / "webhook_dags"
 REPO_ROOT = Path(__file__).resolve().parents[2]
