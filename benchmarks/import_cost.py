@@ -18,17 +18,14 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-PUBLIC_MODULES = (
-    "airflow_provider_twilio.hooks.twilio",
-    "airflow_provider_twilio.operators.sms",
-    "airflow_provider_twilio.sensors.sms",
-    "airflow_provider_twilio.triggers.sms",
-    "airflow_provider_twilio.notifications.sms",
-)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the module list is shared with the tests
+
+from tests.support.public_modules import HEAVY, PUBLIC_MODULES
+
 YARDSTICK = "airflow.providers.slack.operators.slack"
-HEAVY = ("twilio", "requests", "aiohttp", "phonenumbers")
 TARGET_RATIO = 0.1
 
 # Runs in the fresh interpreter: time `import airflow`, then the module, and report what changed.

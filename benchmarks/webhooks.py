@@ -35,7 +35,7 @@ NAME = "webhooks"
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the process helper lives with the tests that share it
 
-from tests.integration.airflow_processes import stop_process_group  # noqa: E402
+from tests.support.airflow_processes import stop_process_group  # noqa: E402
 
 ACCOUNT = "AC" + "0" * 32
 TOKEN = "b" * 32

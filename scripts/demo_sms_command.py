@@ -43,7 +43,7 @@ def migrated_db(home: Path) -> Path:
 
 def main() -> int:
     from airflow_provider_twilio.emulator import TwilioEmulator
-    from tests.integration.airflow_processes import airflow_stack
+    from tests.support.airflow_processes import airflow_stack
 
     home = Path(tempfile.mkdtemp(prefix="airflow-twilio-demo-command-"))
     print("\nStarting Airflow 3 (scheduler, dag-processor, triggerer, api-server) for the SMS command DAG...")

@@ -1,6 +1,7 @@
-"""Test-wide Airflow setup: a throwaway AIRFLOW_HOME with a real SQLite metadata DB.
+"""Test-wide Airflow setup: a throwaway AIRFLOW_HOME with a real SQLite metadata DB; markers by directory.
 
-Environment variables are set at import time, before anything imports Airflow.
+Environment variables are set at import time, before anything imports Airflow. The markers are
+declared in pyproject.toml.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.airflow_processes import LOADED_MACHINE_TIMEOUTS
+from tests.support.airflow_processes import LOADED_MACHINE_TIMEOUTS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+TESTS = REPO_ROOT / "tests"
+# Every test under tests/<directory> gets the marker, so `-m` selects suites by where tests live.
+DIRECTORY_MARKERS = {"integration": "integration", "e2e": "e2e"}
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="airflow-twilio-tests-"))
 atexit.register(shutil.rmtree, AIRFLOW_HOME, ignore_errors=True)
 
@@ -33,13 +37,15 @@ os.environ.pop("AIRFLOW_CONN_TWILIO_DEFAULT", None)
 os.environ.update(LOADED_MACHINE_TIMEOUTS)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "own_process: run by `make test` apart from the whole suite, with the serial tests"
-    )
-    config.addinivalue_line(
-        "markers", "serial: asserts that nothing stalls an event loop; `make test` runs it with no test beside it"
-    )
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by its directory, before ``-m`` deselects anything."""
+    for item in items:
+        if not item.path.is_relative_to(TESTS):
+            continue
+        marker = DIRECTORY_MARKERS.get(item.path.relative_to(TESTS).parts[0])
+        if marker is not None:
+            item.add_marker(marker)
 
 
 def airflow_major() -> int:

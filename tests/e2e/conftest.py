@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.airflow_processes import LOADED_MACHINE_TIMEOUTS, stop_process_group
+from tests.support.airflow_processes import LOADED_MACHINE_TIMEOUTS, stop_process_group
+from tests.support.net import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -59,12 +59,6 @@ def require_browser() -> None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(reason + "; CI=true, so this is a failure", pytrace=False)
         pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -16,7 +16,7 @@ import pytest
 from airflow_provider_twilio.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from airflow_provider_twilio.emulator import TwilioEmulator
 
-pytestmark = [pytest.mark.e2e, pytest.mark.airflow3]
+pytestmark = [pytest.mark.browser, pytest.mark.airflow3]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = REPO_ROOT / "docs" / "connection-form.png"

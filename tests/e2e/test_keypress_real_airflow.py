@@ -30,14 +30,11 @@ import pytest
 from airflow_provider_twilio.emulator import TwilioEmulator
 from airflow_provider_twilio.webhooks import webhooks_supported
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not webhooks_supported(),
-        reason="keypresses reach Airflow through the webhook receiver, an api-server plugin of Airflow 3.3+ "
-        "(Airflow 2.11 has no api-server plugins)",
-    ),
-]
+pytestmark = pytest.mark.skipif(
+    not webhooks_supported(),
+    reason="keypresses reach Airflow through the webhook receiver, an api-server plugin of Airflow 3.3+ "
+    "(Airflow 2.11 has no api-server plugins)",
+)
 
 DAGS = Path(__file__).resolve().parent / "keypress_dags"
 DAG_FILE = DAGS / "call_keypress.py"
@@ -64,7 +61,7 @@ def emulator() -> Iterator[TwilioEmulator]:
 
 @pytest.fixture(scope="module")
 def stack(airflow_db: Path, emulator: TwilioEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from tests.integration.airflow_processes import airflow_stack
+    from tests.support.airflow_processes import airflow_stack
 
     dag_files = [DAG_FILE, *(DAGS / f"{dag_id}.py" for dag_id in (HOLD_DAG, UNACKNOWLEDGED_DAG, SMS_DAG))]
     with airflow_stack(tmp_path_factory.mktemp("keypress-stack"), airflow_db, dag_files) as airflow:

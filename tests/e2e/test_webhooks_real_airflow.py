@@ -27,16 +27,13 @@ import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
 from airflow_provider_twilio.webhooks import webhooks_supported
-from tests.e2e.conftest import free_port
-from tests.integration.airflow_processes import LOADED_MACHINE_TIMEOUTS, stop_process_group
+from tests.support.airflow_processes import LOADED_MACHINE_TIMEOUTS, stop_process_group
+from tests.support.net import free_port
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not webhooks_supported(),
-        reason="webhooks need Airflow 3.3+: FastAPI plugins on the api-server (none on 2.11) and the asset state store",
-    ),
-]
+pytestmark = pytest.mark.skipif(
+    not webhooks_supported(),
+    reason="webhooks need Airflow 3.3+: FastAPI plugins on the api-server (none on 2.11) and the asset state store",
+)
 
 DAGS = Path(__file__).resolve().parent / "webhook_dags"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -191,7 +188,7 @@ def airflow(
 def test_a_text_delivered_twice_becomes_one_asset_event_and_one_dag_run(
     airflow: Airflow, emulator: TwilioEmulator
 ) -> None:
-    from tests.integration.emulator_support import sdk_client
+    from tests.support.emulator import sdk_client
 
     client = sdk_client(emulator)
     (number,) = client.incoming_phone_numbers.list(phone_number=NUMBER)
@@ -291,7 +288,7 @@ def test_concurrent_copies_of_one_webhook_record_one_event(airflow: Airflow, emu
 
 
 def test_an_undelivered_message_starts_the_failure_dag(airflow: Airflow, emulator: TwilioEmulator) -> None:
-    from tests.integration.emulator_support import sdk_client
+    from tests.support.emulator import sdk_client
 
     emulator.configure(duplicate_webhooks=True, status_delay=0.05)
     callback = f"{airflow.base_url}/twilio/twilio_default/status"

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_send_dag import DAGS, dags_folder  # noqa: F401  (the fixture keeps dag.test() here)
+from tests.support.dag_files import DAGS
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("dags_folder")]
 
 ON_CALL, BACKUP = "+15551230051", "+15551230052"
 

@@ -12,8 +12,8 @@ import pytest
 
 from airflow_provider_twilio.exceptions import TwilioCallFailedError, TwilioInputError
 from airflow_provider_twilio.operators.voice import TwilioCallOperator
-from tests.integration.emulator_support import sdk_client
-from tests.integration.test_send_operator import context
+from tests.support.emulator import sdk_client
+from tests.support.task_context import context
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ from airflow_provider_twilio.exceptions import TwilioCallFailedError, TwilioInpu
 from airflow_provider_twilio.notifications.voice import TwilioCallNotifier
 from airflow_provider_twilio.sensors.voice import TwilioCallStatusSensor
 from airflow_provider_twilio.triggers.voice import TwilioCallStatusTrigger
-from tests.integration.emulator_support import DEFAULT_FROM, sdk_client, wait_for
-from tests.integration.test_send_operator import context
+from tests.support.emulator import DEFAULT_FROM, sdk_client, wait_for
+from tests.support.task_context import context
 
 pytestmark = pytest.mark.integration
 

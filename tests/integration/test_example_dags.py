@@ -243,7 +243,7 @@ def test_readme_minimal_dag(
     from airflow import settings
     from airflow.models import DagBag
 
-    from tests.unit.test_readme import minimal_dag_source
+    from tests.support.readme import minimal_dag_source
 
     (tmp_path / "readme_minimal_dag.py").write_text(minimal_dag_source())
     monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(tmp_path))

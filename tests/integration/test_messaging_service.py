@@ -12,8 +12,8 @@ import pytest
 
 from airflow_provider_twilio.sensors.sms import TwilioMessageStatusSensor
 from airflow_provider_twilio.triggers.sms import TwilioMessageStatusTrigger
-from tests.integration.emulator_support import DEFAULT_FROM, SERVICE_SID, wait_for
-from tests.integration.test_send_operator import context, operator, outbound
+from tests.support.emulator import DEFAULT_FROM, SERVICE_SID, wait_for
+from tests.support.task_context import context, operator, outbound
 
 pytestmark = pytest.mark.integration
 

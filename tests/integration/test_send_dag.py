@@ -9,19 +9,9 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.integration
+from tests.support.dag_files import DAGS
 
-DAGS = Path(__file__).resolve().parent / "dags"
-
-
-@pytest.fixture(autouse=True)
-def dags_folder(monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Airflow 3's ``dag.test()`` parses the DAGs folder; keep it to these test DAGs."""
-    from airflow import settings
-
-    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS))
-    monkeypatch.setattr(settings, "DAGS_FOLDER", str(DAGS))
-    return DAGS
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("dags_folder")]
 
 
 def load_dag(airflow_db: Path, name: str) -> Any:

@@ -8,42 +8,18 @@ worker killed halfway and the retried try.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
 from airflow_provider_twilio.exceptions import ErrorType, TwilioSendError
-from airflow_provider_twilio.operators.sms import CONSOLE_URL_XCOM_KEY, TwilioSendSmsOperator
+from airflow_provider_twilio.operators.sms import CONSOLE_URL_XCOM_KEY
+from tests.support.task_context import context, operator, outbound
 
 pytestmark = pytest.mark.integration
 
 SID_PREFIX = "SM"
-
-
-class TaskInstance:
-    def __init__(self, try_number: int = 1) -> None:
-        self.try_number = try_number
-        self.xcom: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.xcom[key] = value
-
-
-def context(try_number: int = 1, run_start: datetime | None = None) -> dict[str, Any]:
-    run_start = run_start or datetime.now(timezone.utc)
-    return {"ti": TaskInstance(try_number), "dag_run": SimpleNamespace(start_date=run_start)}
-
-
-def operator(**kwargs: Any) -> TwilioSendSmsOperator:
-    kwargs.setdefault("task_id", "send")
-    kwargs.setdefault("body", "Hello from Airflow")
-    return TwilioSendSmsOperator(**kwargs)
-
-
-def outbound(emulator: Any) -> list[dict[str, Any]]:
-    return [m for m in emulator.messages() if m["direction"] != "inbound"]
 
 
 def test_sends_to_each_recipient_once_and_returns_results_in_order(twilio_emulator: Any) -> None:

@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 
+# Ours also runs on every supported Airflow line; a project of your own needs no marker.
+pytestmark = pytest.mark.every_line
+
 # Your project's DAGs folder.
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "example_dags"
 

@@ -14,20 +14,7 @@ import sys
 
 import pytest
 
-PUBLIC_MODULES = (
-    "airflow_provider_twilio.hooks.twilio",
-    "airflow_provider_twilio.operators.sms",
-    "airflow_provider_twilio.sensors.sms",
-    "airflow_provider_twilio.triggers.sms",
-    "airflow_provider_twilio.notifications.sms",
-    "airflow_provider_twilio.triggers.status_events",
-    "airflow_provider_twilio.operators.voice",
-    "airflow_provider_twilio.sensors.voice",
-    "airflow_provider_twilio.triggers.voice",
-    "airflow_provider_twilio.notifications.voice",
-    "airflow_provider_twilio.webhooks.plugin",  # every Airflow process loads plugins
-)
-HEAVY = ("twilio", "requests", "aiohttp", "phonenumbers")
+from tests.support.public_modules import HEAVY, PUBLIC_MODULES
 
 PROBE = """
 import importlib, json, os, sys, traceback

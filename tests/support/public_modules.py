@@ -1,0 +1,22 @@
+"""The modules DAG files import at parse time, and the libraries they must not load then.
+
+tests/unit/test_import_cost.py checks that none of them loads a heavy library;
+benchmarks/import_cost.py measures what each adds to ``import airflow``.
+"""
+
+from __future__ import annotations
+
+PUBLIC_MODULES = (
+    "airflow_provider_twilio.hooks.twilio",
+    "airflow_provider_twilio.operators.sms",
+    "airflow_provider_twilio.sensors.sms",
+    "airflow_provider_twilio.triggers.sms",
+    "airflow_provider_twilio.notifications.sms",
+    "airflow_provider_twilio.triggers.status_events",
+    "airflow_provider_twilio.operators.voice",
+    "airflow_provider_twilio.sensors.voice",
+    "airflow_provider_twilio.triggers.voice",
+    "airflow_provider_twilio.notifications.voice",
+    "airflow_provider_twilio.webhooks.plugin",  # every Airflow process loads plugins
+)
+HEAVY = ("twilio", "requests", "aiohttp", "phonenumbers", "regex")
