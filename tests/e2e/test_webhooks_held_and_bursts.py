@@ -18,20 +18,17 @@ import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
 from airflow_provider_twilio.webhooks import webhooks_supported
-from tests.e2e import test_webhooks_real_airflow as real
-from tests.e2e.test_webhooks_real_airflow import NUMBER, SENDER, Airflow, post, wait_for
+from tests.support import webhook_stack
+from tests.support.webhook_stack import NUMBER, SENDER, Airflow, post, wait_for
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not webhooks_supported(),
-        reason="webhooks need Airflow 3.3+: FastAPI plugins on the api-server (none on 2.11) and the asset state store",
-    ),
-]
+pytestmark = pytest.mark.skipif(
+    not webhooks_supported(),
+    reason="webhooks need Airflow 3.3+: FastAPI plugins on the api-server (none on 2.11) and the asset state store",
+)
 
 # The same real processes (module-scoped: started once for this module).
-emulator = real.emulator
-airflow = real.airflow
+emulator = webhook_stack.emulator
+airflow = webhook_stack.airflow
 
 BURSTS = 3
 BURST_SIZE = 5
