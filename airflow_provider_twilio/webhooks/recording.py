@@ -145,13 +145,47 @@ class _GroupWriter:
                 except queue.Empty:
                     break
             try:
-                _write(jobs)
+                _write_retrying_when_locked(jobs)
             except Exception as err:  # the transaction failed: none of them is recorded
                 for job in jobs:
                     job.recorded, job.error = 0, job.error or err
             finally:
                 for job in jobs:
                     job.done.set()
+
+
+LOCKED_RETRIES = 5
+"""Tries of one batch when SQLite refuses its write lock (another process committed meanwhile)."""
+
+
+def _is_locked(err: BaseException) -> bool:
+    from sqlalchemy.exc import OperationalError
+
+    return isinstance(err, OperationalError) and "database is locked" in str(err)
+
+
+def _write_retrying_when_locked(jobs: list[_Job]) -> None:
+    """``_write``, tried again from scratch when SQLite says the database is locked.
+
+    A transaction that read before it writes cannot take SQLite's write lock once another process has
+    committed in between, and SQLite then fails at once instead of waiting. The transaction rolled
+    back, so trying the whole batch again is safe: its claims decide anew.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(1, LOCKED_RETRIES + 1):
+        for job in jobs:
+            job.recorded, job.error = 0, None
+            if job.pending is not None:
+                job.pending.held = 0
+        try:
+            _write(jobs)
+            return
+        except OperationalError as err:
+            if attempt == LOCKED_RETRIES or not _is_locked(err):
+                raise
+            log.info("The metadata DB was locked while recording %d webhook(s); trying again", len(jobs))
+            time.sleep(0.05 * attempt)
 
 
 def _write(jobs: list[_Job]) -> None:
@@ -172,6 +206,8 @@ def _write(jobs: list[_Job]) -> None:
                     if (event := job.event_for(watcher.kwargs)) is not None
                 ]  # fmt: skip
             except Exception as err:  # this webhook's matching failed; the others go on
+                if _is_locked(err):
+                    raise
                 job.error = err
                 continue
             for watcher, (key, payload) in found:
@@ -184,6 +220,8 @@ def _write(jobs: list[_Job]) -> None:
                     with session.begin_nested():
                         job.pending.held = hold(session, job.pending.webhook, registered)
                 except Exception as err:  # not kept: the receiver must not answer 2xx (HoldingFull: 503)
+                    if _is_locked(err):
+                        raise
                     job.error = err
         cover(session, touched)
     _prune_now_and_then()
