@@ -1,4 +1,4 @@
-"""docs/index.md links every guide, the README links the index, and no relative link in the docs is dead."""
+"""docs/index.md links every guide and CONTRIBUTING.md, the README links the index, no relative link is dead."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 INDEX = DOCS / "index.md"
-PAGES = [ROOT / "README.md", ROOT / "CHANGELOG.md", *sorted(DOCS.glob("*.md"))]
+PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", ROOT / "CHANGELOG.md", *sorted(DOCS.glob("*.md"))]
 # [text](target) outside code: the target up to an optional "#anchor".
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
@@ -36,6 +36,11 @@ def test_index_links_every_guide() -> None:
     guides = {page.resolve() for page in DOCS.glob("*.md") if page != INDEX}
     missing = sorted(page.name for page in guides - linked)
     assert not missing, f"docs/index.md does not link {missing}: add each guide to its Guides list"
+
+
+def test_index_links_contributing() -> None:
+    linked = {(DOCS / target.split("#")[0]).resolve() for target in relative_links(INDEX)}
+    assert (ROOT / "CONTRIBUTING.md").resolve() in linked
 
 
 def test_readme_links_the_index() -> None:
