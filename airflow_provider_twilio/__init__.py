@@ -1,4 +1,4 @@
-"""Apache Airflow provider for Twilio: SMS, MMS and WhatsApp from DAGs."""
+"""Apache Airflow provider for Twilio: messages, calls, replies, status and webhooks from DAGs."""
 
 from __future__ import annotations
 
@@ -14,7 +14,12 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-twilio",
         "name": "Twilio",
-        "description": "Send SMS, MMS and WhatsApp messages and wait for replies and delivery with Twilio.",
+        "description": (
+            "Send SMS, MMS and WhatsApp messages and place voice calls that escalate until someone answers or "
+            "acknowledges with a keypress; wait for replies and for message delivery and call status; start "
+            "DAGs from inbound texts and status callbacks (asset watchers); receive Twilio's signed webhooks "
+            "on Airflow 3's api-server; and test it all offline against a Twilio emulator."
+        ),
         "versions": [__version__],
         "integrations": [
             {
@@ -40,6 +45,7 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "integration-name": "Twilio",
                 "python-modules": [
+                    "airflow_provider_twilio.triggers.events",
                     "airflow_provider_twilio.triggers.sms",
                     "airflow_provider_twilio.triggers.status_events",
                     "airflow_provider_twilio.triggers.voice",

@@ -210,17 +210,17 @@ def test_cli_rejects_a_bad_fault_setting(option: str, value: str) -> None:
     assert option.removeprefix("--").replace("-", "_") in result.stderr
 
 
-def readme_deployment_commands() -> list[str]:
-    """The ``airflow connections`` lines of the README's "running Airflow deployment" block."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme.split("### The emulator with a running Airflow deployment", 1)[1]
+def documented_deployment_commands() -> list[str]:
+    """The ``airflow connections`` lines of docs/emulator.md's "running Airflow deployment" block."""
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "emulator.md").read_text()
+    section = guide.split("### The emulator with a running Airflow deployment", 1)[1]
     block = re.search(r"```bash\n(.*?)```", section, re.DOTALL)
-    assert block, "the README's deployment section has no bash block"
+    assert block, "docs/emulator.md's deployment section has no bash block"
     return [line for line in block.group(1).splitlines() if "airflow connections" in line]
 
 
 def run_airflow(command: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """One README line through bash, with this test's AIRFLOW_HOME and metadata DB."""
+    """One documented line through bash, with this test's AIRFLOW_HOME and metadata DB."""
     environment = {k: v for k, v in os.environ.items() if k != "AIRFLOW__CORE__TEST_CONNECTION"}
     environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}"
     return subprocess.run(
@@ -228,12 +228,12 @@ def run_airflow(command: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_readme_registers_the_emulator_with_a_deployment(served: tuple[str, str], airflow_db: Path) -> None:
-    """`airflow connections add` with the printed URI, then `airflow connections test`, as the README says."""
+def test_docs_register_the_emulator_with_a_deployment(served: tuple[str, str], airflow_db: Path) -> None:
+    """`airflow connections add` with the printed URI, then `airflow connections test`, as docs/emulator.md says."""
     from airflow.models.connection import Connection
     from airflow.utils.session import create_session
 
-    add, test = readme_deployment_commands()
+    add, test = documented_deployment_commands()
     uri = served[0]
     with create_session() as session:
         session.query(Connection).filter(Connection.conn_id == "twilio_default").delete()

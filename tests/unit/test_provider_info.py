@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
+import pkgutil
+import re
 import warnings
 from importlib import metadata
 from pathlib import Path
@@ -67,6 +70,7 @@ def test_provider_info_names_the_provider_parts() -> None:
         "airflow_provider_twilio.hooks.twilio",
         "airflow_provider_twilio.operators.sms",
         "airflow_provider_twilio.sensors.sms",
+        "airflow_provider_twilio.triggers.events",
         "airflow_provider_twilio.triggers.sms",
         "airflow_provider_twilio.triggers.status_events",
         "airflow_provider_twilio.operators.voice",
@@ -150,3 +154,79 @@ def test_providers_manager_registers_the_notifier_and_extra_link() -> None:
         links = set(manager.extra_links_class_names)
     assert "airflow_provider_twilio.notifications.sms.TwilioSmsNotifier" in notifiers
     assert "airflow_provider_twilio.operators.sms.TwilioConsoleMessagesLink" in links
+
+
+ROOT = Path(__file__).resolve().parents[2]
+# Each group of the provider info, and the Airflow base class its classes derive from.
+GROUP_BASES = {
+    "hooks": ("airflow_provider_twilio.hooks", "BaseHook"),
+    "operators": ("airflow_provider_twilio.operators", "BaseOperator"),
+    "sensors": ("airflow_provider_twilio.sensors", "BaseSensorOperator"),
+    "triggers": ("airflow_provider_twilio.triggers", "BaseTrigger"),
+    "notifications": ("airflow_provider_twilio.notifications", "BaseNotifier"),
+}
+
+
+def documented_names() -> set[str]:
+    """Every identifier the README and the guides name in code: what users are told to import."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    return {name for page in pages for name in re.findall(r"\bTwilio\w+", page.read_text())}
+
+
+def documented_classes(package: str, base_name: str) -> dict[str, str]:
+    """Classes of ``package`` the docs name that derive from Airflow's ``base_name``: name -> defining module."""
+    documented = documented_names()
+    found = {}
+    for module_info in pkgutil.iter_modules(importlib.import_module(package).__path__, f"{package}."):
+        if module_info.name.rpartition(".")[2].startswith("_"):
+            continue
+        module = importlib.import_module(module_info.name)
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            bases = {base.__name__ for base in cls.__mro__[1:]}
+            if cls.__module__ == module.__name__ and base_name in bases and name in documented:
+                found[name] = module.__name__
+    return found
+
+
+def listed_modules(info: dict[str, Any], group: str) -> set[str]:
+    if group == "notifications":
+        return {dotted.rpartition(".")[0] for dotted in info[group]}
+    return {module for entry in info[group] for module in entry["python-modules"]}
+
+
+@pytest.mark.parametrize("group", sorted(GROUP_BASES))
+def test_provider_info_lists_every_module_with_a_documented_class(group: str) -> None:
+    """A hook, operator, sensor, trigger or notifier the docs name is in a module Airflow is told about."""
+    package, base_name = GROUP_BASES[group]
+    classes = documented_classes(package, base_name)
+    assert classes, f"no documented {base_name} subclass found in {package}"
+    listed = listed_modules(get_provider_info(), group)
+    missing = sorted(f"{module} ({name})" for name, module in classes.items() if module not in listed)
+    assert not missing, f"get_provider_info()[{group!r}] does not list {missing}"
+
+
+def test_provider_info_lists_every_documented_notifier_class() -> None:
+    documented = documented_classes(*GROUP_BASES["notifications"])
+    listed = get_provider_info()["notifications"]
+    assert sorted(f"{module}.{name}" for name, module in documented.items()) == sorted(listed)
+
+
+def test_provider_description_names_every_capability() -> None:
+    description = get_provider_info()["description"]
+    capabilities = [
+        "SMS",
+        "MMS",
+        "WhatsApp",
+        "voice calls",
+        "keypress",
+        "replies",
+        "delivery",
+        "call status",
+        "inbound texts",
+        "status callbacks",
+        "asset watchers",
+        "webhooks",
+        "api-server",
+        "emulator",
+    ]
+    assert [capability for capability in capabilities if capability not in description] == []
