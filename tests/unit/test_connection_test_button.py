@@ -60,6 +60,8 @@ def test_the_api_servers_test_route_shows_why_http_is_refused(airflow_db: Path, 
         "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
         "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+        # Airflow 3.0 leaves the JWT issuer unset, which PyJWT 2.10+ refuses when signing the UI token.
+        "AIRFLOW__API_AUTH__JWT_ISSUER": "airflow",
     }
     done = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(form("http://api.example.net"))],
