@@ -121,10 +121,10 @@ class TwilioInboundSmsEventTrigger(BaseEventTrigger):
         if source not in SOURCES:
             raise TwilioInputError(f"source: expected one of {', '.join(SOURCES)}, got {source!r}")
         if source == "webhook":
-            from airflow_provider_twilio.webhooks import NEEDS, webhooks_supported
+            from airflow_provider_twilio.capabilities import WEBHOOKS_NEED, webhooks_supported
 
             if not webhooks_supported():
-                raise TwilioInputError(f"source: 'webhook' is not available here: {NEEDS}; use source='poll'")
+                raise TwilioInputError(f"source: 'webhook' is not available here: {WEBHOOKS_NEED}; use source='poll'")
         self.source = source
         self.twilio_conn_id = twilio_conn_id
         self._regex: Pattern[str] | None = None
