@@ -13,15 +13,25 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_twilio.statuses import MESSAGE_FAILURE, MESSAGE_SUCCESS
-
-# Defined in its own module; importable from here with the provider's other triggers (Airflow 3 only).
-from airflow_provider_twilio.triggers.events import TwilioInboundSmsEventTrigger
 from airflow_provider_twilio.triggers.status import DEFAULT_POLL_INTERVAL, TwilioStatusTrigger
 
 if TYPE_CHECKING:
     from airflow_provider_twilio.tracking.core import StatusTracker
+    from airflow_provider_twilio.triggers.events import TwilioInboundSmsEventTrigger
 
 __all__ = ["TwilioInboundSmsEventTrigger", "TwilioInboundSmsTrigger", "TwilioMessageStatusTrigger"]
+
+
+def __getattr__(name: str) -> Any:
+    """``TwilioInboundSmsEventTrigger`` is importable from here too (Airflow 3 only), loaded on first use.
+
+    Its module is not imported with this one: DAG files that only wait for replies do not pay for it.
+    """
+    if name == "TwilioInboundSmsEventTrigger":
+        from airflow_provider_twilio.triggers.events import TwilioInboundSmsEventTrigger
+
+        return TwilioInboundSmsEventTrigger
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class TwilioInboundSmsTrigger(BaseTrigger):
