@@ -28,7 +28,7 @@ class TwilioNotifierBase(BaseNotifier):
             self.context = cast(Any, context or {})
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
-        from airflow_provider_twilio.sending.airflow_context import rendering_template_errors
+        from airflow_provider_twilio.run_context import rendering_template_errors
 
         # Rendering writes the results over the templates. One instance often serves many callbacks in
         # one process (default_args, dag.test()), so each render starts again from the templates.

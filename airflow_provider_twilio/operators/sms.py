@@ -122,7 +122,7 @@ class TwilioSendSmsOperator(BaseOperator):
         self.twilio_conn_id = twilio_conn_id
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
-        from airflow_provider_twilio.sending.airflow_context import rendering_template_errors
+        from airflow_provider_twilio.run_context import rendering_template_errors
 
         rendering_template_errors(
             lambda: super(TwilioSendSmsOperator, self).render_template_fields(context, jinja_env),
@@ -132,8 +132,8 @@ class TwilioSendSmsOperator(BaseOperator):
     def execute(self, context: Any) -> list[dict[str, Any]]:
         # The sending core is imported here, not at module level: DAG files import this module on every parse.
         from airflow_provider_twilio.hooks.twilio import TwilioHook
+        from airflow_provider_twilio.retry import RetryPolicy
         from airflow_provider_twilio.sending.batch import BatchOptions
-        from airflow_provider_twilio.sending.pacing import RetryPolicy
         from airflow_provider_twilio.sending.results import summarize_failures
         from airflow_provider_twilio.sending.with_hook import failed_recipients_error, send_through_hook
 
@@ -180,7 +180,7 @@ class TwilioSendSmsOperator(BaseOperator):
         return outcome.results
 
     def _dedupe_since(self, context: Any) -> datetime | None:
-        from airflow_provider_twilio.sending.airflow_context import run_window_start, try_number
+        from airflow_provider_twilio.run_context import run_window_start, try_number
 
         if not self.deduplicate or try_number(context) <= 1:
             return None

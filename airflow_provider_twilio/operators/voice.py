@@ -82,7 +82,7 @@ class TwilioCallOperator(BaseOperator):
         self.twilio_conn_id = twilio_conn_id
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
-        from airflow_provider_twilio.sending.airflow_context import rendering_template_errors
+        from airflow_provider_twilio.run_context import rendering_template_errors
 
         rendering_template_errors(
             lambda: super(TwilioCallOperator, self).render_template_fields(context, jinja_env),

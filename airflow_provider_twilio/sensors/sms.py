@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_twilio._compat import BaseSensorOperator, PokeReturnValue, conf
+from airflow_provider_twilio._compat import BaseSensorOperator, PokeReturnValue
 from airflow_provider_twilio.exceptions import (
-    AUTH_ERROR_TYPES,
+    ErrorType,
     TwilioApiError,
-    TwilioAuthenticationError,
     TwilioProviderError,
+    api_error,
+    error_from_event,
+    is_transient,
 )
-from airflow_provider_twilio.tracking.messages import DEFAULT_FAILURE, DEFAULT_SUCCESS
+from airflow_provider_twilio.sensors.status import TwilioStatusSensor, default_deferrable, deferral_timeout
+from airflow_provider_twilio.statuses import MESSAGE_FAILURE, MESSAGE_SUCCESS
 
 if TYPE_CHECKING:
+    from airflow.triggers.base import BaseTrigger
+
     from airflow_provider_twilio.hooks.twilio import TwilioHook
     from airflow_provider_twilio.inbound.echoes import Reply
     from airflow_provider_twilio.inbound.polling import InboxCursor
@@ -24,44 +30,6 @@ if TYPE_CHECKING:
     from airflow_provider_twilio.tracking.core import StatusTracker
 
 MATCH_GROUPS_XCOM_KEY = "match_groups"
-
-
-def _default_deferrable() -> bool:
-    return conf.getboolean("operators", "default_deferrable", fallback=False)
-
-
-def _run_start(context: Any) -> datetime | None:
-    """When the DAG run started: a reply sent after the question but before the first poke counts."""
-    dag_run = context.get("dag_run")
-    for attribute in ("start_date", "queued_at", "logical_date"):
-        value = getattr(dag_run, attribute, None)
-        if isinstance(value, datetime):
-            return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return None
-
-
-def _is_transient(err: TwilioProviderError) -> bool:
-    from airflow_provider_twilio.inbound.waiting import TRANSIENT_ERROR_TYPES
-
-    return err.error_type in TRANSIENT_ERROR_TYPES
-
-
-def _error_from_event(event: dict[str, Any]) -> TwilioProviderError:
-    from airflow_provider_twilio.exceptions import ErrorType
-
-    error_type = ErrorType(event.get("error_type") or ErrorType.UNKNOWN_ERROR.value)
-    cls = TwilioAuthenticationError if error_type in AUTH_ERROR_TYPES else TwilioApiError
-    return cls(
-        str(event.get("message") or "the trigger failed"),
-        error_type=error_type,
-        code=event.get("error_code"),
-        http_status=event.get("http_status"),
-    )
-
-
-def _deferral_timeout(sensor: BaseSensorOperator) -> timedelta | None:
-    seconds = getattr(sensor, "timeout", None)
-    return timedelta(seconds=float(seconds)) if seconds else None
 
 
 class TwilioInboundSmsSensor(BaseSensorOperator):
@@ -109,7 +77,7 @@ class TwilioInboundSmsSensor(BaseSensorOperator):
         self.echo = echo
         self.echo_error = echo_error
         self.twilio_conn_id = twilio_conn_id
-        self.deferrable = _default_deferrable() if deferrable is None else deferrable
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
         self._wait: ReplyWait | None = None
         self._cursor: InboxCursor | None = None
         self._matched: dict[str, Any] | None = None
@@ -129,9 +97,10 @@ class TwilioInboundSmsSensor(BaseSensorOperator):
         """Every argument checked before the first request."""
         from airflow_provider_twilio.exceptions import TwilioMissingInputError
         from airflow_provider_twilio.inbound.waiting import build_wait
+        from airflow_provider_twilio.run_context import run_window_start
 
         to = self.to or self._hook().settings.default_from
-        since = self.since if self.since not in (None, "") else _run_start(context)
+        since = self.since if self.since not in (None, "") else run_window_start(context)
         if since is None:
             raise TwilioMissingInputError("since: not given and the DAG run has no start date to default to")
         return build_wait(
@@ -173,7 +142,7 @@ class TwilioInboundSmsSensor(BaseSensorOperator):
                 poll_interval=float(self.poke_interval),
             ),
             method_name="execute_complete",
-            timeout=_deferral_timeout(self),
+            timeout=deferral_timeout(self),
         )
         return None
 
@@ -189,7 +158,7 @@ class TwilioInboundSmsSensor(BaseSensorOperator):
             try:
                 new = poll(client, self._cursor)
             except TwilioProviderError as err:
-                if not _is_transient(err):
+                if not is_transient(err):
                     raise
                 self.log.warning("Polling for replies failed; trying again next poke: %s", err.message)
                 return False
@@ -208,7 +177,7 @@ class TwilioInboundSmsSensor(BaseSensorOperator):
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
         if event.get("status") != "match":
-            raise _error_from_event(event)
+            raise error_from_event(event)
         result = event["result"]
         self._wait = self._wait or self._prepare(context)
         try:
@@ -235,7 +204,7 @@ class TwilioInboundSmsSensor(BaseSensorOperator):
 
     def _echo_with_retries(self, client: Any, result: dict[str, Any]) -> bool:
         """After deferral there is no next poke: ride out 429s and 5xx with the sending core's backoff."""
-        from airflow_provider_twilio.sending.pacing import RetryPolicy
+        from airflow_provider_twilio.retry import RetryPolicy
 
         policy = RetryPolicy()
         for attempt in range(policy.lookup_attempts):
@@ -249,45 +218,16 @@ class TwilioInboundSmsSensor(BaseSensorOperator):
 
         Each received message is claimed first, so sensors sharing this process never both answer it.
         """
-        from airflow_provider_twilio.inbound.claims import CLAIMS
-        from airflow_provider_twilio.inbound.echoes import still_owed
+        from airflow_provider_twilio.inbound.answering import answer_owed
 
-        mine, held = CLAIMS.take(replies, owner=self)
-        if not mine:
-            return held
-        try:
-            todo = still_owed(client, mine)
-        except TwilioProviderError as err:
-            if not _is_transient(err):
-                raise
-            self.log.warning("Could not read the message log before replying; trying again: %s", err.message)
-            return mine + held
-        for reply in mine:
-            if reply not in todo:
-                self._settle(reply)
-        retry = []
-        for reply in todo:
-            try:
-                sid = _send_reply(client, reply, self.log)
-            except TwilioProviderError as err:
-                if _is_transient(err):
-                    self.log.warning("Reply to %s failed; will check the log and retry: %s", reply.to, err.message)
-                    retry.append(reply)
-                    continue
-                if err.error_type in AUTH_ERROR_TYPES:
-                    raise
-                # Twilio will not take this reply (say, a short-code sender): waiting goes on
-                self.log.error("Reply to %s refused, not retried: %s", reply.to, err.message)
-            else:
-                self.log.info("Replied %s to %s (about message %s)", sid, reply.to, reply.message.sid)
-            self._settle(reply)
-        return retry + held
-
-    def _settle(self, reply: Reply) -> None:
-        from airflow_provider_twilio.inbound.claims import CLAIMS
-
-        self._answered.add(reply.message.sid)
-        CLAIMS.settle(reply.message.sid, self)
+        return answer_owed(
+            client,
+            replies,
+            owner=self,
+            send=functools.partial(_send_reply, log=self.log),
+            log=self.log,
+            settled=lambda reply: self._answered.add(reply.message.sid),
+        )
 
     def _release_claims(self) -> None:
         """Replies this sensor claimed but did not send may be sent by another waiter in this process."""
@@ -298,7 +238,6 @@ class TwilioInboundSmsSensor(BaseSensorOperator):
 
 def _send_reply(client: Any, reply: Reply, log: Any) -> str:
     """Through the sending core: validated, 429s retried, ambiguous failures looked up before resending."""
-    from airflow_provider_twilio.exceptions import ErrorType
     from airflow_provider_twilio.sending.batch import BatchOptions
     from airflow_provider_twilio.sending.core import messages_resource, send_batch
     from airflow_provider_twilio.sending.validation import validate_batch
@@ -308,12 +247,11 @@ def _send_reply(client: Any, reply: Reply, log: Any) -> str:
     result = outcome.results[0]
     if result["sid"] is None:
         error_type = ErrorType(result["error_type"] or ErrorType.UNKNOWN_ERROR.value)
-        cls = TwilioAuthenticationError if error_type in AUTH_ERROR_TYPES else TwilioApiError
-        raise cls(result["error_message"] or "reply not sent", error_type=error_type, code=result["error_code"])
+        raise api_error(result["error_message"] or "reply not sent", error_type=error_type, code=result["error_code"])
     return str(result["sid"])
 
 
-class TwilioMessageStatusSensor(BaseSensorOperator):
+class TwilioMessageStatusSensor(TwilioStatusSensor):
     """Wait until sent messages reach a success status; fail naming each that reached a failure status.
 
     Returns ``{sid: {"to", "status", "error_code", "error_type"}}``. Messages already in a final
@@ -323,39 +261,29 @@ class TwilioMessageStatusSensor(BaseSensorOperator):
     """
 
     template_fields: Sequence[str] = ("message_sids", "twilio_conn_id")
-    ui_color = "#f22f46"
 
     def __init__(
         self,
         *,
         message_sids: Any,
-        success_statuses: Sequence[str] = DEFAULT_SUCCESS,
-        failure_statuses: Sequence[str] = DEFAULT_FAILURE,
-        twilio_conn_id: str = "twilio_default",
-        deferrable: bool | None = None,
+        success_statuses: Sequence[str] = MESSAGE_SUCCESS,
+        failure_statuses: Sequence[str] = MESSAGE_FAILURE,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(success_statuses=success_statuses, failure_statuses=failure_statuses, **kwargs)
         self.message_sids = message_sids
-        self.success_statuses = tuple(success_statuses)
-        self.failure_statuses = tuple(failure_statuses)
-        self.twilio_conn_id = twilio_conn_id
-        self.deferrable = _default_deferrable() if deferrable is None else deferrable
-        self._tracker: StatusTracker | None = None
-        self._twilio_hook: TwilioHook | None = None
 
-    def _prepare(self) -> StatusTracker:
-        from airflow_provider_twilio.inbound.addresses import parse_message_sids
+    def _sids(self) -> list[str]:
+        from airflow_provider_twilio.sids import parse_message_sids
 
-        sids = parse_message_sids(self.message_sids, "message_sids")
-        return self._new_tracker(sids)
+        return parse_message_sids(self.message_sids, "message_sids")
 
     def _new_tracker(self, sids: list[str], states: dict[str, dict[str, Any]] | None = None) -> StatusTracker:
         from airflow_provider_twilio.tracking.messages import DeliveryTracker
 
         return DeliveryTracker(sids, self.success_statuses, self.failure_statuses, states)
 
-    def _trigger(self, tracker: StatusTracker) -> Any:
+    def _trigger(self, tracker: StatusTracker) -> BaseTrigger:
         from airflow_provider_twilio.triggers.sms import TwilioMessageStatusTrigger
 
         return TwilioMessageStatusTrigger(
@@ -365,47 +293,3 @@ class TwilioMessageStatusSensor(BaseSensorOperator):
             twilio_conn_id=self.twilio_conn_id,
             poll_interval=float(self.poke_interval),
         )
-
-    def execute(self, context: Any) -> Any:
-        self._tracker = self._prepare()
-        self.log.info("Waiting for %d %s(s) to end", len(self._tracker.sids), self._tracker.NOUN)
-        if not self.deferrable:
-            return super().execute(context)
-        self.defer(
-            trigger=self._trigger(self._tracker),
-            method_name="execute_complete",
-            timeout=_deferral_timeout(self),
-        )
-        return None
-
-    def poke(self, context: Any) -> PokeReturnValue | bool:
-        from airflow_provider_twilio.hooks.twilio import TwilioHook
-
-        tracker = self._tracker or self._prepare()
-        self._tracker = tracker
-        if self._twilio_hook is None:
-            self._twilio_hook = TwilioHook(twilio_conn_id=self.twilio_conn_id)
-        try:
-            tracker.refresh(self._twilio_hook.get_conn())
-        except TwilioProviderError as err:
-            if not _is_transient(err):
-                raise
-            self.log.warning("Fetching %s status failed; trying again next poke: %s", tracker.NOUN, err.message)
-            return False
-        self.log.info("Status: %s", tracker.summary())
-        return self._finish(tracker)
-
-    def _finish(self, tracker: StatusTracker) -> PokeReturnValue | bool:
-        if not tracker.done:
-            return False
-        if tracker.failures():
-            raise tracker.failure_error()
-        return PokeReturnValue(is_done=True, xcom_value=tracker.result())
-
-    def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        if event.get("status") != "done":
-            raise _error_from_event(event)
-        tracker = self._new_tracker(list(event["states"]), event["states"])
-        if tracker.failures():
-            raise tracker.failure_error()
-        return tracker.result()

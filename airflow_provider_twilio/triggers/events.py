@@ -90,8 +90,8 @@ class TwilioInboundSmsEventTrigger(BaseEventTrigger):
         twilio_conn_id: str = "twilio_default",
         source: str = "poll",
     ) -> None:
+        from airflow_provider_twilio.addresses import shaped_numbers
         from airflow_provider_twilio.exceptions import TwilioInputError
-        from airflow_provider_twilio.inbound.addresses import shaped_numbers
 
         if not EVENT_TRIGGERS_AVAILABLE:
             from airflow_provider_twilio._compat import AirflowException
@@ -121,10 +121,10 @@ class TwilioInboundSmsEventTrigger(BaseEventTrigger):
         if source not in SOURCES:
             raise TwilioInputError(f"source: expected one of {', '.join(SOURCES)}, got {source!r}")
         if source == "webhook":
-            from airflow_provider_twilio.webhooks import NEEDS, webhooks_supported
+            from airflow_provider_twilio.capabilities import WEBHOOKS_NEED, webhooks_supported
 
             if not webhooks_supported():
-                raise TwilioInputError(f"source: 'webhook' is not available here: {NEEDS}; use source='poll'")
+                raise TwilioInputError(f"source: 'webhook' is not available here: {WEBHOOKS_NEED}; use source='poll'")
         self.source = source
         self.twilio_conn_id = twilio_conn_id
         self._regex: Pattern[str] | None = None
@@ -152,7 +152,7 @@ class TwilioInboundSmsEventTrigger(BaseEventTrigger):
         and pattern are checked here exactly as for a polled text, and the payload is the same. The
         key names this watcher and the message, so the receiver records it at most once.
         """
-        from airflow_provider_twilio.inbound.addresses import parse_numbers
+        from airflow_provider_twilio.addresses import parse_numbers
 
         senders = frozenset(parse_numbers(self.from_, "from_")) if self.from_ else None
         if self.pattern is not None and self._regex is None:
@@ -213,7 +213,7 @@ class TwilioInboundSmsEventTrigger(BaseEventTrigger):
     async def _start(self) -> _Watch:
         from asgiref.sync import sync_to_async
 
-        from airflow_provider_twilio.inbound.addresses import parse_numbers
+        from airflow_provider_twilio.addresses import parse_numbers
 
         to = await _resolve_to(self.twilio_conn_id, self.to)
         # The number plan check loads phonenumbers' metadata: off the event loop.
@@ -328,9 +328,9 @@ async def _resolve_to(conn_id: str, to: str | None) -> str:
     """The watched number: ``to``, else the connection's ``default_from`` (read off the event loop)."""
     from asgiref.sync import sync_to_async
 
+    from airflow_provider_twilio.addresses import parse_numbers
     from airflow_provider_twilio.exceptions import TwilioMissingInputError
     from airflow_provider_twilio.hooks.twilio import TwilioHook
-    from airflow_provider_twilio.inbound.addresses import parse_numbers
 
     def resolve() -> str:
         number = to or TwilioHook(twilio_conn_id=conn_id).settings.default_from

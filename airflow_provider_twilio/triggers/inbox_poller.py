@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_twilio.exceptions import TwilioProviderError
+from airflow_provider_twilio.exceptions import TwilioProviderError, is_transient
 from airflow_provider_twilio.inbound.matching import InboundMessage
 from airflow_provider_twilio.inbound.polling import InboxCursor, poll_async
-from airflow_provider_twilio.inbound.waiting import TRANSIENT_ERROR_TYPES
-from airflow_provider_twilio.inbound.window import DATE_RESOLUTION, window_floor
+from airflow_provider_twilio.timing import DATE_RESOLUTION, second_floor
 
 if TYPE_CHECKING:
     from airflow_provider_twilio.triggers.live_connection import LiveConnection
@@ -52,7 +51,7 @@ class Subscription:
     caught_up_at: int | None = None
 
     def offer(self, messages: list[InboundMessage], poll_number: int | None = None) -> None:
-        floor = window_floor(self.since)
+        floor = second_floor(self.since)
         self.queue.put_nowait(("messages", [m for m in messages if m.date_sent >= floor]))
         self.offers += 1
         if self.caught_up_at is None and poll_number is not None and poll_number > self.joined_after_poll:
@@ -89,7 +88,7 @@ class InboxPoller:
             self.cursor = InboxCursor(self.to, since)
             self.history_from = self.cursor.window_start
         else:
-            floor = window_floor(since)
+            floor = second_floor(since)
             if self.history_from is not None and floor < self.history_from:
                 # Read back what this poller never held or has dropped; complete from ``floor`` after.
                 self.cursor.rewind(since, forget_before=self.history_from)
@@ -108,7 +107,7 @@ class InboxPoller:
         if not self.subscribers:
             self._close()
             return
-        earliest = window_floor(min(s.since for s in self.subscribers))
+        earliest = second_floor(min(s.since for s in self.subscribers))
         self.history = {sid: m for sid, m in self.history.items() if m.date_sent >= earliest}
         if self.history_from is not None:
             self.history_from = max(self.history_from, earliest)
@@ -159,7 +158,7 @@ class InboxPoller:
             # A refused token makes the connection be read again once: a rotated one is used at once.
             new = await connection.call(lambda client: poll_async(client, cursor))
         except TwilioProviderError as err:
-            if err.error_type not in TRANSIENT_ERROR_TYPES:
+            if not is_transient(err):
                 self._fail(err)
                 return False
             log.warning("Polling %s for replies failed, trying again in %.0fs: %s", self.to, self.interval, err)
@@ -184,7 +183,7 @@ class InboxPoller:
         dropped = ordered[: len(ordered) - MAX_HISTORY]
         self.history = {m.sid: m for m in ordered[len(dropped) :]}
         # The second of the newest dropped message may be only partly kept: complete from the next one.
-        self.history_from = window_floor(dropped[-1].date_sent) + DATE_RESOLUTION
+        self.history_from = second_floor(dropped[-1].date_sent) + DATE_RESOLUTION
 
     def _fail(self, err: TwilioProviderError) -> None:
         for sub in self.subscribers:

@@ -7,28 +7,31 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-# Defined in its own module; importable from here with the provider's other triggers (Airflow 3 only).
-from airflow_provider_twilio.triggers.events import TwilioInboundSmsEventTrigger
+from airflow_provider_twilio.statuses import MESSAGE_FAILURE, MESSAGE_SUCCESS
+from airflow_provider_twilio.triggers.status import DEFAULT_POLL_INTERVAL, TwilioStatusTrigger
+
+if TYPE_CHECKING:
+    from airflow_provider_twilio.tracking.core import StatusTracker
+    from airflow_provider_twilio.triggers.events import TwilioInboundSmsEventTrigger
 
 __all__ = ["TwilioInboundSmsEventTrigger", "TwilioInboundSmsTrigger", "TwilioMessageStatusTrigger"]
 
-DEFAULT_POLL_INTERVAL = 10.0
 
+def __getattr__(name: str) -> Any:
+    """``TwilioInboundSmsEventTrigger`` is importable from here too (Airflow 3 only), loaded on first use.
 
-def _error_event(err: Any) -> TriggerEvent:
-    return TriggerEvent(
-        {
-            "status": "error",
-            "message": err.message,
-            "error_type": err.error_type.value,
-            "error_code": err.code,
-            "http_status": err.http_status,
-        }
-    )
+    Its module is not imported with this one: DAG files that only wait for replies do not pay for it.
+    """
+    if name == "TwilioInboundSmsEventTrigger":
+        from airflow_provider_twilio.triggers.events import TwilioInboundSmsEventTrigger
+
+        return TwilioInboundSmsEventTrigger
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class TwilioInboundSmsTrigger(BaseTrigger):
@@ -81,11 +84,12 @@ class TwilioInboundSmsTrigger(BaseTrigger):
 
         await import_modules(
             "airflow_provider_twilio.exceptions",
+            "airflow_provider_twilio.inbound.answering",
             "airflow_provider_twilio.inbound.claims",
             "airflow_provider_twilio.inbound.waiting",
             "airflow_provider_twilio.triggers.inbox_poller",
         )
-        from airflow_provider_twilio.exceptions import TwilioProviderError
+        from airflow_provider_twilio.exceptions import TwilioProviderError, error_event
         from airflow_provider_twilio.inbound.claims import CLAIMS
         from airflow_provider_twilio.inbound.waiting import build_wait
         from airflow_provider_twilio.triggers import inbox_poller
@@ -102,7 +106,7 @@ class TwilioInboundSmsTrigger(BaseTrigger):
                 echo_error=self.echo_error,
             )
         except TwilioProviderError as err:
-            yield _error_event(err)
+            yield TriggerEvent(error_event(err))
             return
         poller, sub = inbox_poller.subscribe(self.twilio_conn_id, wait.to, wait.since, self.poll_interval)
         owed: list[Any] = []
@@ -111,7 +115,7 @@ class TwilioInboundSmsTrigger(BaseTrigger):
                 kind, payload = await sub.queue.get()
                 if kind == "error":
                     poller.unsubscribe(sub)
-                    yield _error_event(payload)
+                    yield TriggerEvent(error_event(payload))
                     return
                 # Matching is bounded per message, but still CPU work on untrusted text: off the loop.
                 result, replies = await asyncio.to_thread(wait.evaluate, payload) if payload else (None, [])
@@ -127,7 +131,7 @@ class TwilioInboundSmsTrigger(BaseTrigger):
                         owed = await self._answer(owed)
                     except TwilioProviderError as err:
                         poller.unsubscribe(sub)
-                        yield _error_event(err)
+                        yield TriggerEvent(error_event(err))
                         return
         finally:
             poller.unsubscribe(sub)
@@ -139,126 +143,46 @@ class TwilioInboundSmsTrigger(BaseTrigger):
         Each received message is claimed first: of the triggers in this process that owe it a reply,
         one checks the log and sends; the others wait for it to settle.
         """
-        from airflow_provider_twilio.exceptions import AUTH_ERROR_TYPES, TwilioProviderError
-        from airflow_provider_twilio.inbound.claims import CLAIMS
-        from airflow_provider_twilio.inbound.echoes import send_async, still_owed_async
-        from airflow_provider_twilio.inbound.waiting import TRANSIENT_ERROR_TYPES
+        from airflow_provider_twilio.inbound.answering import answer_owed_async
+        from airflow_provider_twilio.inbound.echoes import send_async
         from airflow_provider_twilio.triggers.live_connection import read_connection
 
-        mine, held = CLAIMS.take(owed, owner=self)
-        if not mine:
-            return held
-        hook = await read_connection(self.twilio_conn_id)  # as it is now: the token may have been rotated
-        retry: list[Any] = []
-        async with hook.async_client() as client:
-            try:
-                todo = await still_owed_async(client, mine)
-            except TwilioProviderError as err:
-                if err.error_type not in TRANSIENT_ERROR_TYPES:
-                    raise
-                self.log.warning("Could not read the message log before replying; trying again: %s", err)
-                return mine + held
-            for reply in mine:
-                if reply not in todo:
-                    CLAIMS.settle(reply.message.sid, self)
-            for reply in todo:
-                try:
-                    sid = await send_async(client, reply)
-                except TwilioProviderError as err:
-                    if err.error_type in TRANSIENT_ERROR_TYPES:
-                        self.log.warning("Error reply to %s failed; will check and retry: %s", reply.to, err)
-                        retry.append(reply)
-                        continue
-                    if err.error_type in AUTH_ERROR_TYPES:
-                        raise
-                    # Twilio will not take this reply: waiting for a valid answer goes on
-                    self.log.error("Error reply to %s refused, not retried: %s", reply.to, err)
-                else:
-                    self.log.info(
-                        "Sent error reply %s to %s (message %s did not match)", sid, reply.to, reply.message.sid
-                    )
-                CLAIMS.settle(reply.message.sid, self)
-        return retry + held
+        @asynccontextmanager
+        async def connect() -> AsyncIterator[Any]:
+            hook = await read_connection(self.twilio_conn_id)  # as it is now: the token may have been rotated
+            async with hook.async_client() as client:
+                yield client
+
+        return await answer_owed_async(
+            connect, owed, owner=self, send_async=send_async, log=self.log, what="error reply"
+        )
 
 
-class TwilioMessageStatusTrigger(BaseTrigger):
+class TwilioMessageStatusTrigger(TwilioStatusTrigger):
     """Waits until every message is in a final status; fires ``{"status": "done", "states": {...}}``."""
+
+    SIDS_KWARG = "message_sids"
 
     def __init__(
         self,
         *,
         message_sids: list[str],
-        success_statuses: list[str] | tuple[str, ...] = ("delivered",),
-        failure_statuses: list[str] | tuple[str, ...] = ("failed", "undelivered", "canceled"),
+        success_statuses: list[str] | tuple[str, ...] = MESSAGE_SUCCESS,
+        failure_statuses: list[str] | tuple[str, ...] = MESSAGE_FAILURE,
         states: dict[str, dict[str, Any]] | None = None,
         twilio_conn_id: str = "twilio_default",
         poll_interval: float = DEFAULT_POLL_INTERVAL,
     ) -> None:
-        super().__init__()
+        super().__init__(
+            success_statuses=success_statuses,
+            failure_statuses=failure_statuses,
+            states=states,
+            twilio_conn_id=twilio_conn_id,
+            poll_interval=poll_interval,
+        )
         self.message_sids = list(message_sids)
-        self.success_statuses = list(success_statuses)
-        self.failure_statuses = list(failure_statuses)
-        self.states = dict(states or {})
-        self.twilio_conn_id = twilio_conn_id
-        self.poll_interval = float(poll_interval)
 
-    def _new_tracker(self) -> Any:
+    def _new_tracker(self) -> StatusTracker:
         from airflow_provider_twilio.tracking.messages import DeliveryTracker
 
         return DeliveryTracker(self.message_sids, self.success_statuses, self.failure_statuses, self.states)
-
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "message_sids": self.message_sids,
-                "success_statuses": self.success_statuses,
-                "failure_statuses": self.failure_statuses,
-                "states": self.states,
-                "twilio_conn_id": self.twilio_conn_id,
-                "poll_interval": self.poll_interval,
-            },
-        )
-
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_twilio.triggers.offloop import import_modules
-
-        await import_modules(
-            "airflow_provider_twilio.exceptions",
-            "airflow_provider_twilio.inbound.waiting",
-            "airflow_provider_twilio.triggers.live_connection",
-        )
-        from airflow_provider_twilio.exceptions import TwilioProviderError
-        from airflow_provider_twilio.triggers.live_connection import LiveConnection
-
-        connection = LiveConnection(self.twilio_conn_id)
-        try:
-            tracker = await asyncio.to_thread(self._new_tracker)  # imports its tracking module off the loop
-            await connection.open()
-        except TwilioProviderError as err:
-            yield _error_event(err)
-            return
-        try:
-            event = await self._wait(tracker, connection)
-        finally:
-            await connection.close()
-        yield event  # after closing: the triggerer may keep a finished generator around a while
-
-    async def _wait(self, tracker: Any, connection: Any) -> TriggerEvent:
-        """Poll until every status is final or a permanent error; follows the connection as it changes."""
-        from airflow_provider_twilio.exceptions import TwilioProviderError
-        from airflow_provider_twilio.inbound.waiting import TRANSIENT_ERROR_TYPES
-
-        while True:
-            try:
-                # A rotated token is picked up; a deleted connection ends the wait within one interval.
-                await connection.follow(max_age=self.poll_interval / 2)
-                await connection.call(tracker.refresh_async)
-            except TwilioProviderError as err:
-                if err.error_type not in TRANSIENT_ERROR_TYPES:
-                    return _error_event(err)
-                self.log.warning("Fetching %s status failed, trying again: %s", tracker.NOUN, err)
-            if tracker.done:
-                return TriggerEvent({"status": "done", "states": tracker.result()})
-            self.log.info("Waiting for final statuses: %s", tracker.summary())
-            await asyncio.sleep(self.poll_interval)

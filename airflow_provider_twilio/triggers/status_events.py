@@ -18,25 +18,9 @@ from typing import Any
 
 from airflow.triggers.base import TriggerEvent
 
+from airflow_provider_twilio.statuses import DELIVERY_FAILURES, MESSAGE_STATUSES
 from airflow_provider_twilio.triggers.events import EVENT_TRIGGERS_AVAILABLE, BaseEventTrigger
 
-MESSAGE_STATUSES = (
-    "queued",
-    "sending",
-    "sent",
-    "failed",
-    "delivered",
-    "undelivered",
-    "receiving",
-    "received",
-    "accepted",
-    "scheduled",
-    "read",
-    "partially_delivered",
-    "canceled",
-)
-"""Twilio's message statuses (the spec's ``message_enum_status``)."""
-DELIVERY_FAILURES = ("failed", "undelivered")
 STATE_KEY_PREFIX = "twilio_message_status"
 
 
@@ -63,10 +47,10 @@ class TwilioMessageStatusEventTrigger(BaseEventTrigger):
                 "TwilioMessageStatusEventTrigger needs Airflow 3 (Asset watchers and BaseEventTrigger); "
                 "on Airflow 2 wait for delivery inside a run with TwilioMessageStatusSensor"
             )
-        from airflow_provider_twilio.webhooks import NEEDS, webhooks_supported
+        from airflow_provider_twilio.capabilities import WEBHOOKS_NEED, webhooks_supported
 
         if not webhooks_supported():
-            raise TwilioInputError(f"TwilioMessageStatusEventTrigger is not available here: {NEEDS}")
+            raise TwilioInputError(f"TwilioMessageStatusEventTrigger is not available here: {WEBHOOKS_NEED}")
         super().__init__()
         wanted = list(DELIVERY_FAILURES if statuses is None else statuses)
         unknown = [status for status in wanted if status not in MESSAGE_STATUSES]

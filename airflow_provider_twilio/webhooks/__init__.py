@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from functools import cache
+# Defined below the Airflow-facing packages, so triggers and voice can ask without importing this package.
+from airflow_provider_twilio.capabilities import WEBHOOKS_NEED as NEEDS
+from airflow_provider_twilio.capabilities import webhooks_supported
 
-NEEDS = "Twilio webhooks need Airflow 3.3 or later (its asset state store records each message once)"
-
-
-@cache
-def webhooks_supported() -> bool:
-    """Whether this Airflow can receive webhooks: FastAPI plugins and the asset state store (3.3+)."""
-    from importlib.util import find_spec
-
-    try:
-        return find_spec("airflow.models.asset_state_store") is not None
-    except ModuleNotFoundError:
-        return False
+__all__ = ["NEEDS", "webhooks_supported"]

@@ -38,7 +38,8 @@ def hold_to_first_split(classpath: str, accepts: Callable[[dict[str, Any]], bool
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
-    from airflow_provider_twilio.webhooks.recording import insert_once, watchers
+    from airflow_provider_twilio.webhooks.inserts import insert_once
+    from airflow_provider_twilio.webhooks.recording import watchers
 
     mark = MARK_PREFIX + key
     with create_session() as session:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_twilio.tracking.messages import KNOWN_STATUSES
+from airflow_provider_twilio.statuses import MESSAGE_STATUSES
 
 MESSAGE_SID = re.compile(r"(?:SM|MM)[0-9a-fA-F]{32}")
 ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
@@ -68,7 +68,7 @@ def status_form(form: Any, account_sid: str) -> StatusForm:
     _common(form, account_sid)
     sid = _exact(form, "MessageSid", MESSAGE_SID)
     status = _one(form, "MessageStatus", required=True)
-    if status not in KNOWN_STATUSES:
+    if status not in MESSAGE_STATUSES:
         raise BadForm("MessageStatus is not one of Twilio's message statuses")
     if "SmsSid" in form and _one(form, "SmsSid") != sid:
         raise BadForm("SmsSid differs from MessageSid")

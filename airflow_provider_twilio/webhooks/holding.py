@@ -292,7 +292,7 @@ def _held_count(session: Any, asset_id: int) -> int:
 def _store(session: Any, asset_id: int, webhook: Webhook) -> None:
     from airflow.models.asset_state_store import AssetStateStoreModel
 
-    from airflow_provider_twilio.webhooks.recording import insert_once
+    from airflow_provider_twilio.webhooks.inserts import insert_once
 
     now = datetime.now(timezone.utc)
     values = {"asset_id": asset_id, "key": webhook.key, "value": webhook.to_json(), "updated_at": now}

@@ -145,7 +145,7 @@ def _record_once(keypress: Keypress) -> tuple[Outcome | None, str]:
     from airflow.utils.session import create_session
     from sqlalchemy import and_, select
 
-    from airflow_provider_twilio.webhooks.recording import insert_once
+    from airflow_provider_twilio.webhooks.inserts import insert_once
 
     ti = keypress.ti
     with create_session() as session:

@@ -13,7 +13,9 @@ from typing import Any, overload
 
 from airflow.plugins_manager import AirflowPlugin
 
-URL_PREFIX = "/twilio"
+from airflow_provider_twilio.webhook_paths import URL_PREFIX
+
+__all__ = ["URL_PREFIX", "TwilioWebhooksPlugin"]
 
 
 class _ReceiverApps(Sequence[dict[str, Any]]):
@@ -21,7 +23,7 @@ class _ReceiverApps(Sequence[dict[str, Any]]):
 
     @cached_property
     def _apps(self) -> list[dict[str, Any]]:
-        from airflow_provider_twilio.webhooks import webhooks_supported
+        from airflow_provider_twilio.capabilities import webhooks_supported
 
         if not webhooks_supported():
             return []

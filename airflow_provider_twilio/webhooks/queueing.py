@@ -57,7 +57,7 @@ def requeue_waiting(session: Any, asset_ids: Iterable[int]) -> int:
     from airflow.utils.types import DagRunType
     from sqlalchemy import and_, func, select, update
 
-    from airflow_provider_twilio.webhooks.recording import insert_once
+    from airflow_provider_twilio.webhooks.inserts import insert_once
 
     ids = sorted(set(asset_ids))
     if not ids:

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_twilio.webhooks.inserts import insert_once
+
 if TYPE_CHECKING:
     from airflow_provider_twilio.webhooks.holding import Pending
 
@@ -270,27 +272,6 @@ def is_claimed(session: Any, asset_id: int, key: str) -> bool:
         )
     )
     return found is not None
-
-
-def insert_once(session: Any, model: Any, values: dict[str, Any]) -> bool:
-    """Insert the row unless its primary key exists, in one statement; True if this call inserted it.
-
-    A concurrent insert of the same key waits for the first to commit and then inserts nothing.
-    """
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement: Any = pg_insert(model).values(**values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        statement = sqlite_insert(model).values(**values).on_conflict_do_nothing()
-    else:  # MySQL
-        from sqlalchemy import insert
-
-        statement = insert(model).values(**values).prefix_with("IGNORE")
-    return bool(session.execute(statement).rowcount == 1)
 
 
 def _record(session: Any, name: str, uri: str, payload: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from airflow_provider_twilio.exceptions import ErrorType, TwilioInputError, TwilioTemplateError
 from airflow_provider_twilio.operators.sms import TwilioConsoleMessagesLink, TwilioSendSmsOperator
-from airflow_provider_twilio.sending.airflow_context import run_window_start, try_number
+from airflow_provider_twilio.run_context import run_window_start, try_number
 
 try:
     from airflow.sdk import DAG
