@@ -31,10 +31,12 @@ constraints:
 	scripts/bootstrap-env.sh airflow-2 --refreeze
 	for line in $(LINES); do scripts/bootstrap-env.sh airflow-$$line --refreeze || exit 1; done
 
+# The layers and no-cycles contracts (pyproject.toml, [tool.importlinter]; docs/architecture.md) are part of lint.
 lint: env-3
 	$(AF3) -m ruff check $(LINT_PATHS)
 	$(AF3) -m ruff format --check $(LINT_PATHS)
 	$(AF3) -m mypy
+	PYTHONPATH=$(CURDIR) .venv/airflow-3/bin/lint-imports --no-cache
 
 # Debian's Chromium for the connection-form test (never a downloaded browser).
 browser:

@@ -12,7 +12,10 @@ line_packages=()
 exclude_newer=""
 exempt_from_exclude_newer=()
 case "$line" in
-  airflow-3) airflow_version="3.3.2"; constraints="constraints/airflow-3.3.txt" ;;
+  # `make lint` runs here, so this line also gets import-linter (the layers contract in pyproject.toml);
+  # it needs Python 3.11+ and a newer rich than Airflow 2.11 allows, so it is not in the dev extra.
+  airflow-3) airflow_version="3.3.2"; constraints="constraints/airflow-3.3.txt"
+    line_packages=("import-linter>=2.17") ;;
   airflow-2) airflow_version="2.11.2"; constraints="constraints/airflow-2.11.txt" ;;
   # With the FAB provider, as Airflow's own image ships it: Airflow 3.0 shows extra fields only then.
   # Airflow 3.0 leaves cadwyn and FastAPI unbounded; newer majors break its execution API (HTTP 422).
