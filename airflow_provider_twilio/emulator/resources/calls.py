@@ -18,7 +18,7 @@ from airflow_provider_twilio.emulator.resources.addresses import check_call_numb
 from airflow_provider_twilio.emulator.resources.message_store import API_VERSION, new_sid
 from airflow_provider_twilio.emulator.simulation import call_lifecycle
 from airflow_provider_twilio.emulator.state import EmulatorState
-from airflow_provider_twilio.voice.twiml import MAX_TWIML_CHARS
+from airflow_provider_twilio.twiml import MAX_TWIML_CHARS
 
 
 async def create_call(request: Request) -> Response:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from airflow_provider_twilio import twiml
 from airflow_provider_twilio.emulator.http.timefmt import rfc2822
 from airflow_provider_twilio.emulator.http.urls import INVALID_URL, UnsupportedUrl
 from airflow_provider_twilio.emulator.resources.message_rules import Form
@@ -28,7 +29,6 @@ from airflow_provider_twilio.emulator.resources.message_store import API_VERSION
 from airflow_provider_twilio.emulator.simulation.deliveries import deliver, send_signed
 from airflow_provider_twilio.emulator.simulation.people import CallBehaviour
 from airflow_provider_twilio.emulator.state import EmulatorState
-from airflow_provider_twilio.voice import twiml
 
 DEFAULT_TIMEOUT = 60
 MAX_TIMEOUT = 600
