@@ -48,9 +48,9 @@ def main() -> int:
 
 def run(emulator: Any) -> int:
     from airflow_provider_twilio.hooks.twilio import TwilioHook
+    from airflow_provider_twilio.retry import RetryPolicy
     from airflow_provider_twilio.sending import BatchOptions, send_batch, validate_batch
     from airflow_provider_twilio.sending.core import messages_resource
-    from airflow_provider_twilio.sending.pacing import RetryPolicy
 
     hook = TwilioHook()
     sender = hook.settings.default_from

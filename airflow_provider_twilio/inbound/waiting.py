@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_twilio.exceptions import TRANSIENT_ERROR_TYPES
 from airflow_provider_twilio.inbound.echoes import Reply
 from airflow_provider_twilio.inbound.matching import InboundMessage, oldest_match
 from airflow_provider_twilio.inbound.replies import fill_reply, reply_values
@@ -16,8 +15,7 @@ from airflow_provider_twilio.timing import second_floor
 if TYPE_CHECKING:
     from regex import Pattern
 
-# TRANSIENT_ERROR_TYPES lives in exceptions; re-exported here for the sensor and triggers that still import it.
-__all__ = ["MAX_REPLY_CHARS", "TRANSIENT_ERROR_TYPES", "ReplyWait", "build_wait", "fit"]
+__all__ = ["MAX_REPLY_CHARS", "ReplyWait", "build_wait", "fit"]
 
 # Twilio's limit for a message body; a reply quoting a long message is cut to fit.
 MAX_REPLY_CHARS = 1600

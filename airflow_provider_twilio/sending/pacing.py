@@ -6,10 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
-# Re-exported: the sensors and the send operator import RetryPolicy from here.
-from airflow_provider_twilio.retry import RetryPolicy, read_log_or_refuse, read_with_retries
-
-__all__ = ["RateLimiter", "RetryPolicy", "read_log_or_refuse", "read_with_retries"]
+__all__ = ["RateLimiter"]
 
 
 class RateLimiter:

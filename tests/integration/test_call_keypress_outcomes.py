@@ -15,7 +15,7 @@ import pytest
 from airflow_provider_twilio.voice.escalation import Escalation, unacknowledged_error
 from airflow_provider_twilio.voice.keypress import KeypressCheck
 from airflow_provider_twilio.voice.request import validate_call
-from tests.integration.emulator_support import sdk_client
+from tests.support.emulator import sdk_client
 
 pytestmark = pytest.mark.integration
 

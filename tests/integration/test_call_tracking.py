@@ -12,7 +12,7 @@ import pytest
 from airflow_provider_twilio.emulator import TwilioEmulator
 from airflow_provider_twilio.exceptions import TwilioCallFailedError
 from airflow_provider_twilio.tracking.calls import CallTracker, call_state
-from tests.integration.emulator_support import DEFAULT_FROM, sdk_client
+from tests.support.emulator import DEFAULT_FROM, sdk_client
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from tests.integration.emulator_support import (
+from tests.support.emulator import (
     DEFAULT_FROM,
     RECIPIENT,
     SERVICE_SID,

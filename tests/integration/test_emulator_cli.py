@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, wait_for
+from tests.support.emulator import DEFAULT_FROM, RECIPIENT, wait_for
 
 pytestmark = pytest.mark.integration
 

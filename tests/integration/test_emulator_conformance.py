@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, assert_twilio_error, basic_auth, sdk_client
+from tests.support.emulator import DEFAULT_FROM, RECIPIENT, assert_twilio_error, basic_auth, sdk_client
 from tests.support.openapi import SPEC
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, rest_error, sdk_client, wait_for
+from tests.support.emulator import DEFAULT_FROM, RECIPIENT, rest_error, sdk_client, wait_for
 
 pytestmark = pytest.mark.integration
 

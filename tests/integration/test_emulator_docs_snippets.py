@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from tests.integration.emulator_support import sdk_client
+from tests.support.emulator import sdk_client
 
 pytestmark = pytest.mark.integration
 

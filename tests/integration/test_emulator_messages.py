@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, SERVICE_SID, rest_error, sdk_client, wait_for
+from tests.support.emulator import DEFAULT_FROM, RECIPIENT, SERVICE_SID, rest_error, sdk_client, wait_for
 from tests.support.openapi import SPEC, raw, validator
 
 pytestmark = pytest.mark.integration

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from tests.integration.emulator_support import assert_twilio_error, basic_auth, http_request
+from tests.support.emulator import assert_twilio_error, basic_auth, http_request
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
 from airflow_provider_twilio.emulator.http.errors import ApiError
-from tests.integration.emulator_support import (
+from tests.support.emulator import (
     DEFAULT_FROM,
     RECIPIENT,
     assert_twilio_error,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from tests.integration.emulator_support import (
+from tests.support.emulator import (
     DEFAULT_FROM,
     RECIPIENT,
     assert_twilio_error,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, rest_error, sdk_client
+from tests.support.emulator import DEFAULT_FROM, RECIPIENT, rest_error, sdk_client
 
 pytestmark = pytest.mark.integration
 

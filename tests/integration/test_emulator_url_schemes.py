@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, Receiver, sdk_client
 from tests.support.calls import ended
+from tests.support.emulator import DEFAULT_FROM, RECIPIENT, Receiver, sdk_client
 
 pytestmark = pytest.mark.integration
 

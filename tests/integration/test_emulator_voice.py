@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, Receiver, rest_error, sdk_client, wait_for
 from tests.support.calls import ended
+from tests.support.emulator import DEFAULT_FROM, RECIPIENT, Receiver, rest_error, sdk_client, wait_for
 from tests.support.openapi import SPEC, raw, validator
 
 pytestmark = pytest.mark.integration

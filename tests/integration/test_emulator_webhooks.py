@@ -10,7 +10,7 @@ import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
 from airflow_provider_twilio.emulator.simulation.deliveries import twiml_messages
-from tests.integration.emulator_support import DEFAULT_FROM, RECIPIENT, Receiver, rest_error, sdk_client, wait_for
+from tests.support.emulator import DEFAULT_FROM, RECIPIENT, Receiver, rest_error, sdk_client, wait_for
 
 pytestmark = pytest.mark.integration
 

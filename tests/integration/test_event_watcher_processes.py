@@ -40,7 +40,7 @@ def emulator() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def stack(airflow_db: Path, emulator: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from tests.integration.airflow_processes import airflow_stack
+    from tests.support.airflow_processes import airflow_stack
 
     env = {
         "AIRFLOW_CONN_TWILIO_DEFAULT": emulator.connection_uri,

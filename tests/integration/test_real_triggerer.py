@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from tests.integration.airflow_processes import stop_process_group
+from tests.support.airflow_processes import stop_process_group
 
 if TYPE_CHECKING:
     from airflow_provider_twilio.emulator.server import TwilioEmulator

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.emulator_support import wait_for
+from tests.support.emulator import wait_for
 
 FINAL_CALL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
 

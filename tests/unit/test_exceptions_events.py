@@ -64,6 +64,3 @@ def test_transient_means_the_network_or_throttling() -> None:
     assert {ErrorType.TWILIO_CONNECTION_ERROR, ErrorType.RATE_LIMITED} == TRANSIENT_ERROR_TYPES
     assert is_transient(TwilioApiError("x", error_type=ErrorType.RATE_LIMITED))
     assert not is_transient(TwilioAuthenticationError("x"))
-    from airflow_provider_twilio.inbound.waiting import TRANSIENT_ERROR_TYPES as still_importable
-
-    assert still_importable is TRANSIENT_ERROR_TYPES

@@ -7,11 +7,6 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
 REPO_ROOT = TESTS.parent
-# Imports that predate tests/support and are being moved there; none may be added.
-KNOWN = {
-    ("tests/integration/test_emulator_voice.py", "tests.integration.test_emulator_messages"),
-    ("tests/integration/test_emulator_url_schemes.py", "tests.integration.test_emulator_voice"),
-}
 
 
 def is_test_module(module: str) -> bool:
@@ -38,7 +33,7 @@ def test_no_test_module_imports_another_test_module_or_a_conftest() -> None:
         for module in imported_modules(path)
         if module.startswith("tests.") and is_test_module(module)
     }
-    assert found <= KNOWN, sorted(found - KNOWN)
+    assert not found, sorted(found)
 
 
 def test_the_root_conftest_imports_only_shared_helpers() -> None:

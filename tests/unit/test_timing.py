@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -42,10 +44,14 @@ def test_lookback_floor_reaches_back_over_resolution_and_skew() -> None:
 
 
 def test_one_date_resolution_everywhere() -> None:
-    from airflow_provider_twilio.inbound import window
-
-    assert window.DATE_RESOLUTION is timing.DATE_RESOLUTION == timedelta(seconds=1)
-    assert window.window_floor is second_floor
+    """Only timing.py defines the API's date resolution and the floors; every other module imports them."""
+    package = Path(timing.__file__).parent
+    defining = {
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if re.search(r"^(DATE_RESOLUTION\s*=|def (window_floor|second_floor|lookback_floor)\b)", path.read_text(), re.M)
+    }
+    assert defining == {"timing.py"}
 
 
 @pytest.mark.parametrize(
