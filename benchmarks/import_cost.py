@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the module li
 from tests.support.public_modules import HEAVY, PUBLIC_MODULES
 
 YARDSTICK = "airflow.providers.slack.operators.slack"
-TARGET_RATIO = 0.1
+TARGET_RATIO = 0.05
+"""Every public module adds under this fraction of the Slack operator's import time (DAG parsing stays cheap)."""
 
 # Runs in the fresh interpreter: time `import airflow`, then the module, and report what changed.
 PROBE = """
