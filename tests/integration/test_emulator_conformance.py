@@ -89,7 +89,7 @@ def _normalised(path: str) -> str:
 
 def emulator_operations() -> list[tuple[str, str]]:
     """(method, spec path) for every API route the emulator serves; fails for a route the spec lacks."""
-    from airflow_provider_twilio.emulator.http.app import create_app
+    from airflow_provider_twilio.emulator.app import create_app
     from airflow_provider_twilio.emulator.state import EmulatorState
 
     starlette_app = create_app(EmulatorState()).app

@@ -425,7 +425,7 @@ def test_a_non_conforming_message_fails_the_schema_check() -> None:
 
 
 def test_lists_with_100000_stored_messages(fresh: TwilioEmulator) -> None:
-    from airflow_provider_twilio.emulator.resources.message_rules import build_inbound
+    from airflow_provider_twilio.emulator.model.message_rules import build_inbound
 
     store = fresh.state.store
     for i in range(100_000):

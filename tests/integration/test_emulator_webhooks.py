@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_twilio.emulator import TwilioEmulator
-from airflow_provider_twilio.emulator.simulation.deliveries import twiml_messages
+from airflow_provider_twilio.emulator.lifecycles.deliveries import twiml_messages
 from tests.support.emulator import DEFAULT_FROM, RECIPIENT, Receiver, rest_error, sdk_client, wait_for
 
 pytestmark = pytest.mark.integration
