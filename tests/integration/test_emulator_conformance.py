@@ -39,8 +39,6 @@ from airflow_provider_twilio.emulator import TwilioEmulator
 from tests.support.emulator import DEFAULT_FROM, RECIPIENT, assert_twilio_error, basic_auth, sdk_client
 from tests.support.openapi import SPEC
 
-pytestmark = pytest.mark.integration
-
 API_PREFIX = "/2010-04-01/"
 POSITIVE_EXAMPLES = 14
 NEGATIVE_EXAMPLES = 8

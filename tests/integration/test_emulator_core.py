@@ -11,8 +11,6 @@ import pytest
 from airflow_provider_twilio.emulator import TwilioEmulator
 from tests.support.emulator import DEFAULT_FROM, RECIPIENT, rest_error, sdk_client, wait_for
 
-pytestmark = pytest.mark.integration
-
 
 def test_fetch_account(emu: TwilioEmulator) -> None:
     account = sdk_client(emu).api.v2010.accounts(emu.account_sid).fetch()

@@ -16,8 +16,6 @@ from airflow_provider_twilio.emulator import TwilioEmulator
 from tests.support.emulator import DEFAULT_FROM, RECIPIENT, SERVICE_SID, rest_error, sdk_client, wait_for
 from tests.support.openapi import SPEC, raw, validator
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def fresh(fresh: TwilioEmulator) -> TwilioEmulator:
