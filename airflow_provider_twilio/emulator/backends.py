@@ -82,7 +82,7 @@ class InProcessBackend:
         """Listen on the address; returns the port (a free one for port 0). ``OSError`` if it is taken."""
         import uvicorn
 
-        from airflow_provider_twilio.emulator.http.app import create_app, run_config_kwargs
+        from airflow_provider_twilio.emulator.app import create_app, run_config_kwargs
 
         self._socket = bind_socket(self.host, self.port)
         self._server = uvicorn.Server(uvicorn.Config(create_app(self.state), **run_config_kwargs()))

@@ -6,8 +6,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from airflow_provider_twilio.emulator.resources.message_rules import build_inbound, check_inbound
-from airflow_provider_twilio.emulator.simulation.message_lifecycle import receive
+from airflow_provider_twilio.emulator.lifecycles.message_lifecycle import receive
+from airflow_provider_twilio.emulator.model.message_rules import build_inbound, check_inbound
 from airflow_provider_twilio.emulator.simulation.people import behaviour
 from airflow_provider_twilio.emulator.simulation.settings import SETTINGS, checked
 from airflow_provider_twilio.emulator.state import EmulatorState

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from airflow_provider_twilio.emulator.backends import Backend, ChildProcessBackend, InProcessBackend
-from airflow_provider_twilio.emulator.resources.message_store import new_sid
+from airflow_provider_twilio.emulator.model.message_store import new_sid
 from airflow_provider_twilio.emulator.simulation.magic_numbers import DEFAULT_FROM
 from airflow_provider_twilio.emulator.simulation.settings import EmulatorSettings, checked
 from airflow_provider_twilio.emulator.state import EmulatorState

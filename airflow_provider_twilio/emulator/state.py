@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_twilio.emulator.http.checks import MAX_DELAY, seconds, text
-from airflow_provider_twilio.emulator.resources.message_store import MessageStore, new_sid
-from airflow_provider_twilio.emulator.resources.phone_number_store import PhoneNumbers
+from airflow_provider_twilio.emulator.model.message_store import MessageStore, new_sid
+from airflow_provider_twilio.emulator.model.phone_number_store import PhoneNumbers
 from airflow_provider_twilio.emulator.simulation.faults import Faults
 from airflow_provider_twilio.emulator.simulation.people import AutoReply, People
 from airflow_provider_twilio.emulator.simulation.settings import SETTINGS, defaults

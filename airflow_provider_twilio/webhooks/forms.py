@@ -15,10 +15,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_twilio.sids import ACCOUNT_SID, MESSAGE_SID
 from airflow_provider_twilio.statuses import MESSAGE_STATUSES
 
-MESSAGE_SID = re.compile(r"(?:SM|MM)[0-9a-fA-F]{32}")
-ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 NUM_MEDIA = re.compile(r"[0-9]{1,2}")
 ERROR_CODE = re.compile(r"[0-9]{1,6}")
 MEDIA_URL = re.compile(r"MediaUrl([0-9]{1,2})")

@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
+from airflow_provider_twilio.sids import CALL_SID
 from airflow_provider_twilio.voice.action_mac import deployment_key, verify
 from airflow_provider_twilio.voice.keypress import KEYS, TaskInstanceId, claim, placed_xcom_key, xcom_key
 
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 MAX_DIGITS = 32
 MAX_ID = 250
 """Airflow's own limit for dag, run and task ids."""
-CALL_SID = re.compile(r"CA[0-9a-f]{32}")
 WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
 PLACED_WAIT = 5.0
 """Seconds a keypress on a genuine URL waits for its task to record the call (Twilio waits 15 s for us)."""

@@ -19,7 +19,7 @@ import pytest
 
 from tests.support.dag_files import DAGS
 
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("dags_folder")]
+pytestmark = pytest.mark.usefixtures("dags_folder")
 
 ON_CALL, BACKUP = "+15551230051", "+15551230052"
 

@@ -17,8 +17,6 @@ from airflow_provider_twilio.voice.keypress import KeypressCheck
 from airflow_provider_twilio.voice.request import validate_call
 from tests.support.emulator import sdk_client
 
-pytestmark = pytest.mark.integration
-
 PRESSES_2, SILENT, PRESSES_1 = "+15551230071", "+15551230072", "+15551230073"
 ACTION = "https://airflow.example.com/twilio/twilio_default/gather?dag_id=d&run_id=r&task_id=t&key=1"
 

@@ -15,8 +15,6 @@ from airflow_provider_twilio.operators.voice import TwilioCallOperator
 from tests.support.emulator import sdk_client
 from tests.support.task_context import context
 
-pytestmark = pytest.mark.integration
-
 PRIMARY, BACKUP, THIRD = "+15551230001", "+15551230002", "+15551230003"
 
 

@@ -14,8 +14,6 @@ from airflow_provider_twilio.triggers.voice import TwilioCallStatusTrigger
 from tests.support.emulator import DEFAULT_FROM, sdk_client, wait_for
 from tests.support.task_context import context
 
-pytestmark = pytest.mark.integration
-
 HUMAN, BUSY, FAILS = "+15551230001", "+15551230002", "+15551230003"
 SAY = "<Response><Say>Disk full</Say></Response>"
 

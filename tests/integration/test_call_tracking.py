@@ -14,8 +14,6 @@ from airflow_provider_twilio.exceptions import TwilioCallFailedError
 from airflow_provider_twilio.tracking.calls import CallTracker, call_state
 from tests.support.emulator import DEFAULT_FROM, sdk_client
 
-pytestmark = pytest.mark.integration
-
 SAY = '<Response><Say>Disk full</Say><Pause length="1"/></Response>'
 PEOPLE = {
     "+15551230001": ("human", "completed", "human"),

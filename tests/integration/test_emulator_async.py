@@ -11,8 +11,6 @@ import pytest
 from airflow_provider_twilio.emulator import TwilioEmulator
 from tests.support.emulator import DEFAULT_FROM, RECIPIENT
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[TwilioEmulator]:

@@ -17,8 +17,6 @@ from tests.support.emulator import (
     wait_for,
 )
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def fresh(fresh: TwilioEmulator) -> TwilioEmulator:

@@ -18,8 +18,6 @@ import pytest
 
 from tests.support.emulator import DEFAULT_FROM, RECIPIENT, wait_for
 
-pytestmark = pytest.mark.integration
-
 ACCOUNT_SID = "AC" + "5" * 32
 AUTH_TOKEN = "cli-token-0123456789"
 

@@ -39,8 +39,6 @@ from airflow_provider_twilio.emulator import TwilioEmulator
 from tests.support.emulator import DEFAULT_FROM, RECIPIENT, assert_twilio_error, basic_auth, sdk_client
 from tests.support.openapi import SPEC
 
-pytestmark = pytest.mark.integration
-
 API_PREFIX = "/2010-04-01/"
 POSITIVE_EXAMPLES = 14
 NEGATIVE_EXAMPLES = 8
@@ -89,7 +87,7 @@ def _normalised(path: str) -> str:
 
 def emulator_operations() -> list[tuple[str, str]]:
     """(method, spec path) for every API route the emulator serves; fails for a route the spec lacks."""
-    from airflow_provider_twilio.emulator.http.app import create_app
+    from airflow_provider_twilio.emulator.app import create_app
     from airflow_provider_twilio.emulator.state import EmulatorState
 
     starlette_app = create_app(EmulatorState()).app

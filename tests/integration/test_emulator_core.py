@@ -11,8 +11,6 @@ import pytest
 from airflow_provider_twilio.emulator import TwilioEmulator
 from tests.support.emulator import DEFAULT_FROM, RECIPIENT, rest_error, sdk_client, wait_for
 
-pytestmark = pytest.mark.integration
-
 
 def test_fetch_account(emu: TwilioEmulator) -> None:
     account = sdk_client(emu).api.v2010.accounts(emu.account_sid).fetch()
@@ -321,9 +319,7 @@ def test_a_client_hanging_up_during_latency_is_logged_in_one_line(
     # Attached to the loggers themselves: once Airflow has configured logging in this process (an earlier
     # test's dag.test()), a record need not reach the root logger, where caplog listens.
     collected = LogLines()
-    loggers = [
-        logging.getLogger(name) for name in ("airflow_provider_twilio.emulator.http.middleware", "uvicorn.error")
-    ]
+    loggers = [logging.getLogger(name) for name in ("airflow_provider_twilio.emulator.middleware", "uvicorn.error")]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.addHandler(collected)

@@ -22,8 +22,6 @@ import pytest
 from airflow_provider_twilio.emulator import TwilioEmulator
 from tests.support.emulator import sdk_client
 
-pytestmark = pytest.mark.integration
-
 WEBHOOKS_MD = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
 
 

@@ -11,8 +11,6 @@ import pytest
 from airflow_provider_twilio.emulator import TwilioEmulator
 from tests.support.emulator import DEFAULT_FROM, RECIPIENT, sdk_client, wait_for
 
-pytestmark = pytest.mark.integration
-
 
 def outcome(send: Any) -> str:
     """ "ok", "dropped", or the HTTP status and Twilio code of the failure."""

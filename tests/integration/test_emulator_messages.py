@@ -16,8 +16,6 @@ from airflow_provider_twilio.emulator import TwilioEmulator
 from tests.support.emulator import DEFAULT_FROM, RECIPIENT, SERVICE_SID, rest_error, sdk_client, wait_for
 from tests.support.openapi import SPEC, raw, validator
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def fresh(fresh: TwilioEmulator) -> TwilioEmulator:
@@ -425,7 +423,7 @@ def test_a_non_conforming_message_fails_the_schema_check() -> None:
 
 
 def test_lists_with_100000_stored_messages(fresh: TwilioEmulator) -> None:
-    from airflow_provider_twilio.emulator.resources.message_rules import build_inbound
+    from airflow_provider_twilio.emulator.model.message_rules import build_inbound
 
     store = fresh.state.store
     for i in range(100_000):

@@ -7,8 +7,6 @@ import pytest
 from airflow_provider_twilio.emulator import TwilioEmulator
 from tests.support.emulator import assert_twilio_error, basic_auth, http_request
 
-pytestmark = pytest.mark.integration
-
 ACCOUNT = "/2010-04-01/Accounts/{account}"
 SID = "SM" + "0" * 32
 ROUTES = {

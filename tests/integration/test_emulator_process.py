@@ -11,8 +11,6 @@ from airflow_provider_twilio.emulator.backends import ChildProcessBackend
 from airflow_provider_twilio.emulator.http.errors import ApiError
 from tests.support.emulator import DEFAULT_FROM, RECIPIENT, rest_error, sdk_client, wait_for
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[TwilioEmulator]:

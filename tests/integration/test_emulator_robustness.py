@@ -18,8 +18,6 @@ from tests.support.emulator import (
     sdk_client,
 )
 
-pytestmark = pytest.mark.integration
-
 NOT_UTF8 = b"To=%2B15551230001&From=%2B15005550006&Body=caf\xe9"
 LONE_SURROGATE = "\ud800"
 

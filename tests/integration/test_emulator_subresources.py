@@ -7,8 +7,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from airflow_provider_twilio.emulator import TwilioEmulator
 from tests.support.emulator import (
     DEFAULT_FROM,
@@ -20,8 +18,6 @@ from tests.support.emulator import (
     sdk_client,
     wait_for,
 )
-
-pytestmark = pytest.mark.integration
 
 SPEC = json.loads((Path(__file__).resolve().parent.parent / "data" / "twilio_api_v2010.json").read_text())
 MEDIA = ["https://example.com/a.png", "https://example.com/path/b.jpg?size=2", "https://example.com/c"]

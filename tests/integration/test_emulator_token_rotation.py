@@ -7,8 +7,6 @@ import pytest
 from airflow_provider_twilio.emulator import TwilioEmulator
 from tests.support.emulator import DEFAULT_FROM, RECIPIENT, rest_error, sdk_client
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.mark.parametrize("separate_process", [False, True], ids=["in_process", "child_process"])
 def test_a_rotated_token_replaces_the_old_one(separate_process: bool) -> None:

@@ -21,8 +21,6 @@ from airflow_provider_twilio.emulator import TwilioEmulator
 from tests.support.calls import ended
 from tests.support.emulator import DEFAULT_FROM, RECIPIENT, Receiver, sdk_client
 
-pytestmark = pytest.mark.integration
-
 _WATCHED: list[str] = []
 """Path prefixes whose opening the audit hook records (a test's temporary directory)."""
 _SEEN: list[tuple[str, str]] = []

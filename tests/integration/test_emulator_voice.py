@@ -11,8 +11,6 @@ from tests.support.calls import ended
 from tests.support.emulator import DEFAULT_FROM, RECIPIENT, Receiver, rest_error, sdk_client, wait_for
 from tests.support.openapi import SPEC, raw, validator
 
-pytestmark = pytest.mark.integration
-
 SAY = "<Response><Say>Disk full on db-1</Say></Response>"
 
 

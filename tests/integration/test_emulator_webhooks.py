@@ -6,13 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from airflow_provider_twilio.emulator import TwilioEmulator
-from airflow_provider_twilio.emulator.simulation.deliveries import twiml_messages
+from airflow_provider_twilio.emulator.lifecycles.deliveries import twiml_messages
 from tests.support.emulator import DEFAULT_FROM, RECIPIENT, Receiver, rest_error, sdk_client, wait_for
-
-pytestmark = pytest.mark.integration
 
 SPEC = json.loads((Path(__file__).resolve().parent.parent / "data" / "twilio_api_v2010.json").read_text())
 

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from airflow_provider_twilio.triggers.events import TwilioInboundSmsEventTrigger
 
 pytestmark = [
-    pytest.mark.integration,
     pytest.mark.skipif(not EVENT_TRIGGERS_AVAILABLE, reason="event triggers and AssetWatcher exist only on Airflow 3"),
 ]
 

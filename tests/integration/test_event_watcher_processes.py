@@ -19,7 +19,6 @@ import pytest
 from airflow_provider_twilio.triggers.events import EVENT_TRIGGERS_AVAILABLE
 
 pytestmark = [
-    pytest.mark.integration,
     pytest.mark.skipif(
         not EVENT_TRIGGERS_AVAILABLE, reason="asset watchers and event triggers exist only on Airflow 3"
     ),

@@ -25,8 +25,6 @@ import pytest
 if TYPE_CHECKING:
     from airflow_provider_twilio.emulator.server import TwilioEmulator
 
-pytestmark = pytest.mark.integration
-
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
 EXAMPLE_IDS = {
     "example_twilio_send_sms",

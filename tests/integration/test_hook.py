@@ -13,8 +13,6 @@ from airflow_provider_twilio.emulator import TwilioEmulator
 from airflow_provider_twilio.exceptions import ErrorType, TwilioAuthenticationError, classify_exception
 from airflow_provider_twilio.hooks.twilio import TwilioHook
 
-pytestmark = pytest.mark.integration
-
 DEFAULT_FROM = "+15005550006"
 WRONG_TOKEN = "f" * 32
 

@@ -15,8 +15,6 @@ from airflow_provider_twilio.triggers.sms import TwilioMessageStatusTrigger
 from tests.support.emulator import DEFAULT_FROM, SERVICE_SID, wait_for
 from tests.support.task_context import context, operator, outbound
 
-pytestmark = pytest.mark.integration
-
 
 def via_service(**kwargs: Any) -> Any:
     return operator(messaging_service_sid=SERVICE_SID, **kwargs)

@@ -10,8 +10,6 @@ import pytest
 from airflow_provider_twilio.exceptions import ErrorType, TwilioSendError
 from airflow_provider_twilio.notifications.sms import TwilioSmsNotifier
 
-pytestmark = pytest.mark.integration
-
 
 class TI:
     task_id = "load_orders"

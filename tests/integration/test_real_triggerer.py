@@ -27,7 +27,7 @@ from tests.support.airflow_processes import stop_process_group
 if TYPE_CHECKING:
     from airflow_provider_twilio.emulator.server import TwilioEmulator
 
-pytestmark = [pytest.mark.integration, pytest.mark.every_line, pytest.mark.serial]
+pytestmark = [pytest.mark.every_line, pytest.mark.serial]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAG_FILE = Path(__file__).resolve().parent / "dags" / "real_triggerer_inbound.py"

@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.dag_files import DAGS
 
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("dags_folder")]
+pytestmark = pytest.mark.usefixtures("dags_folder")
 
 
 def load_dag(airflow_db: Path, name: str) -> Any:

@@ -17,8 +17,6 @@ from airflow_provider_twilio.exceptions import ErrorType, TwilioSendError
 from airflow_provider_twilio.operators.sms import CONSOLE_URL_XCOM_KEY
 from tests.support.task_context import context, operator, outbound
 
-pytestmark = pytest.mark.integration
-
 SID_PREFIX = "SM"
 
 

@@ -10,8 +10,6 @@ import pytest
 if TYPE_CHECKING:
     from airflow_provider_twilio.emulator.server import TwilioEmulator
 
-pytestmark = pytest.mark.integration
-
 DAGS = Path(__file__).resolve().parent / "dags"
 APPROVER, US = "+15551230001", "+15005550006"
 

@@ -22,8 +22,6 @@ from airflow_provider_twilio.sensors.sms import TwilioInboundSmsSensor
 if TYPE_CHECKING:
     from airflow_provider_twilio.emulator.server import TwilioEmulator
 
-pytestmark = pytest.mark.integration
-
 US, ANN, BOB = "+15005550006", "+15551230001", "+15551230002"
 PATTERN = r"^(?P<answer>YES|NO) (?P<code>\d{4})$"
 

@@ -23,8 +23,6 @@ import pytest
 if TYPE_CHECKING:
     from airflow_provider_twilio.emulator.server import TwilioEmulator
 
-pytestmark = pytest.mark.integration
-
 DAGS = Path(__file__).resolve().parent / "dags"
 US, ANN, BOB = "+15005550006", "+15551230001", "+15551230002"
 HOSTILE = " {{ 7 * 7 }} ${answer} $code {% if true %}jinja{% endif %} {{ conf.get('core', 'fernet_key') }}"

@@ -16,8 +16,6 @@ from airflow_provider_twilio.triggers.sms import TwilioMessageStatusTrigger
 if TYPE_CHECKING:
     from airflow_provider_twilio.emulator.server import TwilioEmulator
 
-pytestmark = pytest.mark.integration
-
 US = "+15005550006"
 
 

@@ -11,8 +11,6 @@ import pytest
 if TYPE_CHECKING:
     from airflow_provider_twilio.emulator.server import TwilioEmulator
 
-pytestmark = pytest.mark.integration
-
 DAGS = Path(__file__).resolve().parent / "dags"
 SID = re.compile(r"^SM[0-9a-f]{32}$")
 

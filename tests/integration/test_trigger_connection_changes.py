@@ -22,8 +22,6 @@ from airflow_provider_twilio.triggers.sms import TwilioInboundSmsTrigger, Twilio
 if TYPE_CHECKING:
     from airflow_provider_twilio.emulator.server import TwilioEmulator
 
-pytestmark = pytest.mark.integration
-
 US, OTHER, ANN = "+15005550006", "+15005550016", "+15551230441"
 INTERVAL = 0.2
 DELETED = "Twilio connection 'twilio_default' no longer exists: it was deleted while waiting"

@@ -17,8 +17,6 @@ from airflow_provider_twilio.triggers.sms import TwilioInboundSmsTrigger
 if TYPE_CHECKING:
     from airflow_provider_twilio.emulator.server import TwilioEmulator
 
-pytestmark = pytest.mark.integration
-
 US, ANN = "+15005550006", "+15551230001"
 PATTERN = r"^(?P<answer>YES|NO) (?P<code>\d{4})$"
 

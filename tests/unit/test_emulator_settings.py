@@ -62,7 +62,7 @@ def cli_args(name: str, value: Any) -> list[str]:
 def control() -> Iterator[Any]:
     from starlette.testclient import TestClient
 
-    from airflow_provider_twilio.emulator.http.app import create_app
+    from airflow_provider_twilio.emulator.app import create_app
 
     state = EmulatorState()
     with TestClient(create_app(state)) as client:

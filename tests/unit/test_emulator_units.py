@@ -11,11 +11,12 @@ from datetime import datetime, timezone
 import pytest
 
 from airflow_provider_twilio.emulator.http.errors import ApiError
+from airflow_provider_twilio.emulator.http.listing import DateFilter
 from airflow_provider_twilio.emulator.http.timefmt import parse_filter_date, parse_send_at, rfc2822
-from airflow_provider_twilio.emulator.resources import addresses
-from airflow_provider_twilio.emulator.resources.message_rules import Form, OutboundRequest, build_inbound
-from airflow_provider_twilio.emulator.resources.message_store import DateFilter, Message, MessageStore, Step
-from airflow_provider_twilio.emulator.simulation.deliveries import signature
+from airflow_provider_twilio.emulator.lifecycles.deliveries import signature
+from airflow_provider_twilio.emulator.model import addresses
+from airflow_provider_twilio.emulator.model.message_rules import Form, OutboundRequest, build_inbound
+from airflow_provider_twilio.emulator.model.message_store import Message, MessageStore, Step
 from airflow_provider_twilio.emulator.simulation.faults import Faults
 
 ACCOUNT = "AC" + "a" * 32
@@ -280,7 +281,7 @@ def test_date_lower_bound_finds_a_message_sent_long_after_creation() -> None:
 
 
 def test_date_lower_bound_stops_walking_at_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    from airflow_provider_twilio.emulator.resources import message_store as store_module
+    from airflow_provider_twilio.emulator.model import message_store as store_module
 
     store = MessageStore()
     old = [_inbound(store, "+15551230001", f"old {i}") for i in range(500)]

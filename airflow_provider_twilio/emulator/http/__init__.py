@@ -1,1 +1,1 @@
-"""HTTP plumbing: the Starlette app, routing, requests and errors, listing, time formats, control endpoints."""
+"""HTTP plumbing every resource shares: routing, errors, request checks, listing and paging, time formats, URLs."""

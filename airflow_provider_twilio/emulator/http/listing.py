@@ -13,10 +13,35 @@ from urllib.parse import urlencode
 
 from airflow_provider_twilio.emulator.http.errors import bad_request
 from airflow_provider_twilio.emulator.http.timefmt import parse_filter_date
-from airflow_provider_twilio.emulator.resources.message_store import DateFilter
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class DateFilter:
+    """``DateSent``, ``DateSent<`` or ``DateSent>``: a day (date-only value) or an instant, inclusive."""
+
+    op: str  # "=", "<", ">"
+    at: float
+    date_only: bool
+
+    def matches(self, sent: float | None) -> bool:
+        if sent is None:
+            return False
+        second = float(int(sent))
+        if self.date_only:
+            day_start, day_end = self.at, self.at + 86400
+            if self.op == "=":
+                return day_start <= second < day_end
+            if self.op == "<":
+                return second < day_end
+            return second >= day_start
+        if self.op == "=":
+            return second == self.at
+        if self.op == "<":
+            return second <= self.at
+        return second >= self.at
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from airflow_provider_twilio.emulator.http.errors import ApiError, not_found
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
+DROP_CONNECTION = "twilio_emulator.drop_connection"
+"""Scope key a route sets to have the connection closed instead of answered (the middleware does it)."""
+
 
 def resource(path: str, **endpoints: Endpoint) -> Route:
     """``resource(path, GET=list_things, POST=create_thing)``; HEAD is answered like GET."""

@@ -1,1 +1,1 @@
-"""One module per Twilio REST resource the emulator serves, with the stores and rules behind them."""
+"""One module per Twilio REST resource the emulator serves, and the request helpers they share."""

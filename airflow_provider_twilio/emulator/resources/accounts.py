@@ -5,10 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from airflow_provider_twilio.emulator.http.requests import account_of
 from airflow_provider_twilio.emulator.http.routing import resource
 from airflow_provider_twilio.emulator.http.timefmt import rfc2822
-from airflow_provider_twilio.emulator.resources.message_store import API_VERSION
+from airflow_provider_twilio.emulator.model.message_store import API_VERSION
+from airflow_provider_twilio.emulator.resources.requests import account_of
 
 
 async def fetch_account(request: Request) -> Response:

@@ -10,13 +10,13 @@ from starlette.responses import JSONResponse, Response
 
 from airflow_provider_twilio.emulator.http.errors import bad_request, not_found
 from airflow_provider_twilio.emulator.http.listing import PageRequest, date_filters, envelope
-from airflow_provider_twilio.emulator.http.requests import account_of, answer_created, read_form
 from airflow_provider_twilio.emulator.http.routing import resource
 from airflow_provider_twilio.emulator.http.timefmt import rfc2822, rfc2822_seconds
 from airflow_provider_twilio.emulator.http.urls import is_http_url
-from airflow_provider_twilio.emulator.resources.addresses import check_call_numbers
-from airflow_provider_twilio.emulator.resources.message_store import API_VERSION, new_sid
-from airflow_provider_twilio.emulator.simulation import call_lifecycle
+from airflow_provider_twilio.emulator.lifecycles import call_lifecycle
+from airflow_provider_twilio.emulator.model.addresses import check_call_numbers
+from airflow_provider_twilio.emulator.model.message_store import API_VERSION, new_sid
+from airflow_provider_twilio.emulator.resources.requests import account_of, answer_created, read_form
 from airflow_provider_twilio.emulator.state import EmulatorState
 from airflow_provider_twilio.twiml import MAX_TWIML_CHARS
 

@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from airflow_provider_twilio.emulator.http.errors import bad_request, not_found
-from airflow_provider_twilio.emulator.http.requests import account_of, read_form
 from airflow_provider_twilio.emulator.http.routing import resource
-from airflow_provider_twilio.emulator.resources.phone_number_store import PhoneNumber, PhoneNumbers, checked_changes
+from airflow_provider_twilio.emulator.model.phone_number_store import PhoneNumber, PhoneNumbers, checked_changes
+from airflow_provider_twilio.emulator.resources.requests import account_of, read_form
 
 MAX_PAGE_SIZE = 1000
 

@@ -16,10 +16,10 @@ from starlette.responses import JSONResponse, Response
 
 from airflow_provider_twilio.emulator.http.errors import not_found
 from airflow_provider_twilio.emulator.http.listing import PageRequest, date_filters, envelope
-from airflow_provider_twilio.emulator.http.requests import message_of
 from airflow_provider_twilio.emulator.http.routing import resource
 from airflow_provider_twilio.emulator.http.timefmt import rfc2822
-from airflow_provider_twilio.emulator.resources.message_store import API_VERSION, Message
+from airflow_provider_twilio.emulator.model.message_store import API_VERSION, Message
+from airflow_provider_twilio.emulator.resources.requests import message_of
 
 _PAGE_TOKEN_PREFIX = "PAME"
 _FILTERS = ("DateCreated", "DateCreated<", "DateCreated>")

@@ -9,17 +9,17 @@ from starlette.responses import JSONResponse, Response
 
 from airflow_provider_twilio.emulator.http.errors import bad_request
 from airflow_provider_twilio.emulator.http.listing import PageRequest, date_filters, envelope
-from airflow_provider_twilio.emulator.http.requests import (
+from airflow_provider_twilio.emulator.http.routing import resource
+from airflow_provider_twilio.emulator.lifecycles.message_lifecycle import after_accept
+from airflow_provider_twilio.emulator.model.message_rules import OutboundRequest
+from airflow_provider_twilio.emulator.model.message_store import FINAL_STATUSES, Message, Step
+from airflow_provider_twilio.emulator.resources.requests import (
     account_of,
     answer_created,
     message_of,
     never_answer,
     read_form,
 )
-from airflow_provider_twilio.emulator.http.routing import resource
-from airflow_provider_twilio.emulator.resources.message_rules import OutboundRequest
-from airflow_provider_twilio.emulator.resources.message_store import FINAL_STATUSES, Message, Step
-from airflow_provider_twilio.emulator.simulation.message_lifecycle import after_accept
 
 _PAGE_TOKEN_PREFIX = "PASM"
 

@@ -1,1 +1,1 @@
-"""The simulated world behind the API: people, message and call lifecycles, deliveries, faults and settings."""
+"""The simulated world's rules: people and their answers, magic numbers, faults, and the settings that tune them."""

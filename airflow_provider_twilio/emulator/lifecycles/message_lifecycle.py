@@ -8,15 +8,15 @@ import time
 from typing import Any
 
 from airflow_provider_twilio.emulator.http.errors import ApiError
-from airflow_provider_twilio.emulator.resources.message_rules import Form, OutboundRequest, build_inbound
-from airflow_provider_twilio.emulator.resources.message_store import API_VERSION, Message, Step
-from airflow_provider_twilio.emulator.simulation.deliveries import (
+from airflow_provider_twilio.emulator.lifecycles.deliveries import (
     Answer,
     deliver,
     inbound_params,
     sms_webhook,
     twiml_messages,
 )
+from airflow_provider_twilio.emulator.model.message_rules import Form, OutboundRequest, build_inbound
+from airflow_provider_twilio.emulator.model.message_store import API_VERSION, Message, Step
 from airflow_provider_twilio.emulator.state import EmulatorState
 
 log = logging.getLogger(__name__)

@@ -24,9 +24,9 @@ from urllib.parse import urljoin, urlsplit
 from airflow_provider_twilio import twiml
 from airflow_provider_twilio.emulator.http.timefmt import rfc2822
 from airflow_provider_twilio.emulator.http.urls import INVALID_URL, UnsupportedUrl
-from airflow_provider_twilio.emulator.resources.message_rules import Form
-from airflow_provider_twilio.emulator.resources.message_store import API_VERSION, new_sid
-from airflow_provider_twilio.emulator.simulation.deliveries import deliver, send_signed
+from airflow_provider_twilio.emulator.lifecycles.deliveries import deliver, send_signed
+from airflow_provider_twilio.emulator.model.message_rules import Form
+from airflow_provider_twilio.emulator.model.message_store import API_VERSION, new_sid
 from airflow_provider_twilio.emulator.simulation.people import CallBehaviour
 from airflow_provider_twilio.emulator.state import EmulatorState
 

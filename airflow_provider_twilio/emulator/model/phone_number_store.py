@@ -14,8 +14,8 @@ from typing import Any
 from airflow_provider_twilio.emulator.http.errors import bad_request
 from airflow_provider_twilio.emulator.http.timefmt import rfc2822
 from airflow_provider_twilio.emulator.http.urls import is_http_url
-from airflow_provider_twilio.emulator.resources import addresses
-from airflow_provider_twilio.emulator.resources.message_store import API_VERSION, new_sid
+from airflow_provider_twilio.emulator.model import addresses
+from airflow_provider_twilio.emulator.model.message_store import API_VERSION, new_sid
 from airflow_provider_twilio.emulator.simulation import magic_numbers
 
 WEBHOOK_METHODS = ("GET", "POST")

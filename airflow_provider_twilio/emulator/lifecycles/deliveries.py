@@ -27,8 +27,8 @@ from typing import IO, Any
 from urllib.parse import urlencode, urljoin
 
 from airflow_provider_twilio.emulator.http.urls import UnsupportedUrl, require_http_url
-from airflow_provider_twilio.emulator.resources.addresses import split_channel
-from airflow_provider_twilio.emulator.resources.message_store import API_VERSION, Message
+from airflow_provider_twilio.emulator.model.addresses import split_channel
+from airflow_provider_twilio.emulator.model.message_store import API_VERSION, Message
 from airflow_provider_twilio.emulator.state import EmulatorState
 
 log = logging.getLogger(__name__)

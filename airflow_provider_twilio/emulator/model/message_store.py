@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_twilio.emulator.http.listing import DateFilter
 from airflow_provider_twilio.emulator.http.timefmt import rfc2822
 
 API_VERSION = "2010-04-01"
@@ -113,32 +114,6 @@ class Message:
 
 def new_sid(prefix: str) -> str:
     return prefix + secrets.token_hex(16)
-
-
-@dataclass(frozen=True)
-class DateFilter:
-    """``DateSent``, ``DateSent<`` or ``DateSent>``: a day (date-only value) or an instant, inclusive."""
-
-    op: str  # "=", "<", ">"
-    at: float
-    date_only: bool
-
-    def matches(self, sent: float | None) -> bool:
-        if sent is None:
-            return False
-        second = float(int(sent))
-        if self.date_only:
-            day_start, day_end = self.at, self.at + 86400
-            if self.op == "=":
-                return day_start <= second < day_end
-            if self.op == "<":
-                return second < day_end
-            return second >= day_start
-        if self.op == "=":
-            return second == self.at
-        if self.op == "<":
-            return second <= self.at
-        return second >= self.at
 
 
 class MessageStore:

@@ -12,11 +12,18 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from airflow_provider_twilio.emulator.http import control, requests
+from airflow_provider_twilio.emulator import control
 from airflow_provider_twilio.emulator.http.errors import ApiError
-from airflow_provider_twilio.emulator.http.middleware import TwilioApiMiddleware
 from airflow_provider_twilio.emulator.http.routing import http_error
-from airflow_provider_twilio.emulator.resources import accounts, calls, incoming_phone_numbers, media, messages
+from airflow_provider_twilio.emulator.middleware import TwilioApiMiddleware
+from airflow_provider_twilio.emulator.resources import (
+    accounts,
+    calls,
+    incoming_phone_numbers,
+    media,
+    messages,
+    requests,
+)
 from airflow_provider_twilio.emulator.state import EmulatorState
 
 

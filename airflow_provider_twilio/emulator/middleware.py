@@ -12,6 +12,7 @@ from typing import Any
 from starlette.requests import ClientDisconnect
 
 from airflow_provider_twilio.emulator.http.errors import ApiError, internal_error, too_many_requests, unauthorized
+from airflow_provider_twilio.emulator.http.routing import DROP_CONNECTION
 from airflow_provider_twilio.emulator.state import EmulatorState
 
 log = logging.getLogger(__name__)
@@ -19,8 +20,6 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/2010-04-01/"
 WRITE_METHODS = frozenset({"POST", "DELETE"})
 """Only writes commit something, so only they fail "before" or "after commit"."""
-DROP_CONNECTION = "twilio_emulator.drop_connection"
-"""Scope key a route sets to have the connection closed instead of answered."""
 
 Scope = dict[str, Any]
 Message = dict[str, Any]

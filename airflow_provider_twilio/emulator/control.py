@@ -13,8 +13,8 @@ from starlette.responses import JSONResponse, Response
 
 from airflow_provider_twilio.emulator import operations
 from airflow_provider_twilio.emulator.http.errors import ApiError
-from airflow_provider_twilio.emulator.http.requests import state_of
 from airflow_provider_twilio.emulator.http.routing import resource
+from airflow_provider_twilio.emulator.resources.requests import state_of
 from airflow_provider_twilio.emulator.simulation import settings
 
 

@@ -10,8 +10,8 @@ from airflow_provider_twilio.emulator.http import checks
 from airflow_provider_twilio.emulator.http.errors import ApiError, bad_request
 from airflow_provider_twilio.emulator.http.timefmt import parse_send_at
 from airflow_provider_twilio.emulator.http.urls import is_http_url
-from airflow_provider_twilio.emulator.resources import addresses
-from airflow_provider_twilio.emulator.resources.message_store import Message, Step, new_sid
+from airflow_provider_twilio.emulator.model import addresses
+from airflow_provider_twilio.emulator.model.message_store import Message, Step, new_sid
 from airflow_provider_twilio.emulator.simulation import magic_numbers
 from airflow_provider_twilio.segments import count_segments
 

@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from airflow_provider_twilio.emulator.http.errors import ApiError, bad_request, internal_error, not_found
-from airflow_provider_twilio.emulator.http.middleware import DROP_CONNECTION
-from airflow_provider_twilio.emulator.resources.message_rules import Form
-from airflow_provider_twilio.emulator.resources.message_store import Message
+from airflow_provider_twilio.emulator.http.routing import DROP_CONNECTION
+from airflow_provider_twilio.emulator.model.message_rules import Form
+from airflow_provider_twilio.emulator.model.message_store import Message
 from airflow_provider_twilio.emulator.state import EmulatorState
 
 
