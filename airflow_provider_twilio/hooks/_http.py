@@ -160,10 +160,49 @@ def _quoted(text: str | bytes) -> str:
     return quote_plus(text)
 
 
+class PooledHTTPAdapter(HTTPAdapter):
+    """``requests``' adapter, finding a request's connection pool once per host and settings, not per request.
+
+    The SDK's responses set no cookies worth keeping (and the session's own path would store them in a
+    jar nothing reads), so they are not parsed out of every response either.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._pools: dict[tuple[Any, ...], Any] = {}
+
+    def get_connection_with_tls_context(
+        self, request: PreparedRequest, verify: Any, proxies: dict[str, str] | None = None, cert: Any = None
+    ) -> Any:
+        origin = str(request.url).split("/", 3)[:3]  # scheme, "", host and port
+        key = (*origin, verify, cert, tuple(proxies.items()) if proxies else ())
+        pool = self._pools.get(key)
+        if pool is None or pool.pool is None:  # unknown, or closed since
+            pool = super().get_connection_with_tls_context(request, verify, proxies=proxies, cert=cert)
+            self._pools = {**(self._pools if len(self._pools) < MEMO_SIZE else {}), key: pool}
+        return pool
+
+    def build_response(self, req: PreparedRequest, resp: Any) -> requests.Response:
+        response = requests.Response()
+        response.status_code = resp.status
+        response.headers = CaseInsensitiveDict(resp.headers)
+        response.encoding = requests.utils.get_encoding_from_headers(response.headers)
+        response.raw = resp
+        response.reason = resp.reason
+        response.url = str(req.url)
+        response.request = req
+        response.connection = self
+        return response
+
+    def close(self) -> None:
+        self._pools = {}
+        super().close()
+
+
 def build_sync_http_client(timeout: float) -> TwilioHttpClient:
     client = LeanTwilioHttpClient(timeout=timeout, logger=SDK_HTTP_LOGGER)
     if client.session is not None:
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
+        adapter = PooledHTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
         client.session.mount("https://", adapter)
         client.session.mount("http://", adapter)
     return client

@@ -171,3 +171,28 @@ def test_the_sdks_request_log_still_works_when_turned_on(
     assert any(line.startswith("GET Request: ") and "PageSize=50" in line for line in lines)
     assert "Response Status Code: 201" in lines
     assert not any("token" in line or "Basic" in line for line in lines)
+
+
+def test_a_hosts_connection_pool_is_found_once_and_again_after_the_session_was_closed(
+    capture: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from requests.adapters import HTTPAdapter
+
+    from airflow_provider_twilio.hooks._http import build_sync_http_client
+
+    lookups: list[str] = []
+    real = HTTPAdapter.get_connection_with_tls_context
+
+    def counted(self: HTTPAdapter, request: Any, *args: Any, **kwargs: Any) -> Any:
+        lookups.append(str(request.url))
+        return real(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(HTTPAdapter, "get_connection_with_tls_context", counted)
+    client = build_sync_http_client(5.0)
+    for _ in range(5):
+        assert client.request(**sdk_calls(capture.url)[0]).status_code == 201
+    assert len(lookups) == 1
+    assert client.session is not None
+    client.session.close()  # closes the adapters' pools
+    assert client.request(**sdk_calls(capture.url)[1]).status_code == 201
+    assert len(lookups) == 2 and len(capture.requests) == 6
