@@ -5,7 +5,7 @@ TwilioInboundSmsEventTrigger, registered by ``airflow dags reserialize`` (what a
 Then ``airflow api-server -w 1`` gets signed inbound-SMS webhooks, each a new message that matches,
 so every accepted request checks the signature and records one asset event. Reports:
 - accepted webhooks per second with 8 concurrent clients, against ``GET /api/v2/version`` on the
-  same worker (the same-run baseline: what the api-server answers with no work of ours);
+  same worker (the same-run baseline: what the api-server answers with no work of ours; target 0.5x);
 - p50/p99 latency at a paced 50 requests per second (target: p99 < 100 ms), measured from each
   request's scheduled send time, so a slow answer delays the ones behind it in the figures too;
 - that every accepted webhook became exactly one asset event.
@@ -45,6 +45,7 @@ PACED = 500
 CONCURRENCY = 8
 BURST = 1000
 P99_TARGET = 0.100
+RATE_TARGET = 0.5
 
 DAG = """
 import pendulum
@@ -240,6 +241,7 @@ def main() -> int:
         events = query("SELECT COUNT(*) FROM asset_event") - events_before
         p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
         exact = events == accepted + paced_ok == BURST + PACED
+        rate_ok = accepted == BURST and rate >= RATE_TARGET * baseline
 
         print(f"One api-server worker, {CONCURRENCY} concurrent clients, SQLite metadata DB")
         print(f"  GET /api/v2/version: {baseline:.0f} req/s (baseline)")
@@ -247,7 +249,7 @@ def main() -> int:
         print(f"  paced {RATE:g} req/s: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms ({paced_ok}/{PACED} accepted)")
         print(f"  asset events recorded: {events} for {accepted + paced_ok} accepted webhooks")
         rows = [
-            row("accepted webhooks per second", rate, "req/s", baseline, "-", accepted == BURST),
+            row("accepted webhooks per second", rate, "req/s", baseline, f">= {RATE_TARGET}x", rate_ok),
             row(f"latency p50 at {RATE:g} req/s", p50 * 1000, "ms", None, "-", None),
             row(f"latency p99 at {RATE:g} req/s", p99 * 1000, "ms", None, "< 100 ms", p99 < P99_TARGET),
             row("asset events per accepted webhook", events / max(accepted + paced_ok, 1), "", None, "1", exact),

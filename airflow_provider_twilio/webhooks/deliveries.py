@@ -7,8 +7,8 @@ delivery fired. So before anything is recorded, the first delivery of a message 
 callbacks) leaves a mark on each asset its connection's webhook watchers watch: a row in Airflow's
 asset state store holding the digest of its exact split. A later delivery with another split is
 refused; the same split (Twilio's retry, a replay) goes on to the claims, which record nothing new.
-The marks are committed before the events, so a crash in between only leaves a mark that the
-retried (identical) delivery matches. They are pruned with the claims (their key holds ``:webhook:``).
+The marks are written in the transaction that records the events, before them, so they commit with
+the events or not at all. They are pruned with the claims (their key holds ``:webhook:``).
 
 ``I-Twilio-Idempotency-Token`` is not signed, so it decides nothing on its own: a delivery whose token
 and exact split this worker has already recorded is answered without touching the database again.
@@ -20,6 +20,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -31,23 +32,38 @@ class ReCut(Exception):
     """An earlier delivery of the same message (and status) split its signed parameters otherwise."""
 
 
-def hold_to_first_split(classpath: str, accepts: Callable[[dict[str, Any]], bool], key: str, digest: str) -> None:
-    """Mark ``key`` (a message, or a message and status) as split as ``digest`` on every asset of a
-    watcher of ``classpath`` that ``accepts``; ``ReCut`` if it was delivered split otherwise before."""
-    from airflow.models.asset_state_store import AssetStateStoreModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
+def hold_to_first_split(classpath: str, accepts: Callable[[dict[str, Any]], bool], key: str, digest: str) -> FirstSplit:
+    """The mark that holds ``key`` (a message, or a message and status) to its first split, ``digest``.
 
-    from airflow_provider_twilio.webhooks.inserts import insert_once
-    from airflow_provider_twilio.webhooks.recording import watchers
+    Give it to ``recording.record_events``: the mark is written in the transaction that records the
+    events, before them, and ``ReCut`` raised there (with nothing of this delivery kept) if the message
+    was delivered split otherwise before.
+    """
+    return FirstSplit(classpath, accepts, key, digest)
 
-    mark = MARK_PREFIX + key
-    with create_session() as session:
-        watching = [watcher for watcher in watchers.get(classpath, session) if accepts(watcher.kwargs)]
+
+@dataclass(frozen=True)
+class FirstSplit:
+    classpath: str
+    accepts: Callable[[dict[str, Any]], bool]
+    key: str
+    digest: str
+
+    def mark(self, session: Any) -> None:
+        """Mark the key on every asset of a watcher of ``classpath`` that ``accepts``; ``ReCut`` if it was
+        marked with another split before (the caller rolls this delivery's marks back)."""
+        from airflow.models.asset_state_store import AssetStateStoreModel
+        from sqlalchemy import select
+
+        from airflow_provider_twilio.webhooks.inserts import insert_once
+        from airflow_provider_twilio.webhooks.recording import watchers
+
+        mark = MARK_PREFIX + self.key
+        watching = [watcher for watcher in watchers.get(self.classpath, session) if self.accepts(watcher.kwargs)]
         assets = sorted({asset_id for watcher in watching for asset_id, _, _ in watcher.assets})
         now = datetime.now(timezone.utc)
         for asset_id in assets:
-            values = {"asset_id": asset_id, "key": mark, "value": digest, "updated_at": now}
+            values = {"asset_id": asset_id, "key": mark, "value": self.digest, "updated_at": now}
             if insert_once(session, AssetStateStoreModel, values):
                 continue
             stored = session.scalar(
@@ -55,8 +71,8 @@ def hold_to_first_split(classpath: str, accepts: Callable[[dict[str, Any]], bool
                     AssetStateStoreModel.asset_id == asset_id, AssetStateStoreModel.key == mark
                 )
             )
-            if stored != digest:
-                raise ReCut(key)  # rolls back this request's marks too
+            if stored != self.digest:
+                raise ReCut(self.key)
 
 
 class RecentDeliveries:

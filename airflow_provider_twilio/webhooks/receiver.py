@@ -172,10 +172,9 @@ def _record_once(
     if recent.seen(token, digest):
         return 0
     try:
-        hold_to_first_split(classpath, watches, key, digest)
+        recorded = record_events(classpath, event_for, first_split=hold_to_first_split(classpath, watches, key, digest))
     except ReCut:
         raise Refused(400, "an earlier delivery of this message had other parameters") from None
-    recorded = record_events(classpath, event_for)
     recent.add(token, digest)
     return recorded
 

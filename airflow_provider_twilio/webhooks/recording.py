@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_provider_twilio.webhooks.inserts import insert_once
 
@@ -104,12 +104,20 @@ def _read_watchers(classpath: str, session: Any) -> list[Watcher]:
 MAX_BATCH = 100
 
 
+class SplitMark(Protocol):
+    """Writes the marks holding a message to its first split (``deliveries.FirstSplit``), or raises."""
+
+    def mark(self, session: Any) -> None: ...
+
+
 @dataclass
 class _Job:
     classpath: str
     event_for: EventFor
     pending: Pending | None = None
     """The webhook, to hold for watchers that are declared but not registered (None: nothing to hold)."""
+    first_split: SplitMark | None = None
+    """The mark holding the message to its first split, written before the events (``deliveries``)."""
     done: threading.Event = field(default_factory=threading.Event)
     recorded: int = 0
     error: BaseException | None = None
@@ -127,7 +135,8 @@ class _GroupWriter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def submit(self, job: _Job) -> int:
+    def submit(self, job: _Job) -> None:
+        """Queue ``job`` and wait until its batch is committed; raises what failed it."""
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="twilio-webhook-writer", daemon=True)
@@ -136,7 +145,6 @@ class _GroupWriter:
         job.done.wait()
         if job.error is not None:
             raise job.error
-        return job.recorded
 
     def _run(self) -> None:
         while True:
@@ -201,6 +209,15 @@ def _write(jobs: list[_Job]) -> None:
     with create_session() as session:
         touched: set[int] = set()
         for job in jobs:
+            if job.first_split is not None:
+                try:
+                    with session.begin_nested():  # a re-cut's marks are undone; the batch goes on
+                        job.first_split.mark(session)
+                except Exception as err:  # ReCut: this delivery records and holds nothing
+                    if _is_locked(err):
+                        raise
+                    job.error = err
+                    continue
             try:
                 registered = watchers.get(job.classpath, session)
                 found = [
@@ -241,15 +258,19 @@ def claim_and_record(session: Any, asset: tuple[int, str, str], key: str, payloa
 _writer = _GroupWriter()
 
 
-def record_events(classpath: str, event_for: EventFor) -> int:
+def record_events(classpath: str, event_for: EventFor, *, first_split: SplitMark | None = None) -> int:
     """Record the events of every watcher of ``classpath`` that ``event_for`` accepts; how many were new.
 
     Returns once they are committed (with any other webhooks waiting at the same time). A webhook
-    that the receiver set in ``holding.current`` is also held for watchers not registered yet.
+    that the receiver set in ``holding.current`` is also held for watchers not registered yet. With
+    ``first_split``, its mark is written first in the same transaction; if the message was split
+    otherwise before, ``ReCut`` is raised and nothing of this webhook is kept.
     """
     from airflow_provider_twilio.webhooks.holding import current
 
-    return _writer.submit(_Job(classpath, event_for, pending=current.get()))
+    job = _Job(classpath, event_for, pending=current.get(), first_split=first_split)
+    _writer.submit(job)
+    return job.recorded
 
 
 def _claim(session: Any, asset_id: int, key: str) -> bool:

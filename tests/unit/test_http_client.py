@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
 from airflow_provider_twilio.hooks.twilio import TwilioHook
@@ -42,3 +47,152 @@ def test_region_host_is_what_the_proxy_decision_is_made_for(monkeypatch: pytest.
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     monkeypatch.setenv("NO_PROXY", "api.dublin.ie1.twilio.com")
     assert "https" not in TwilioHook().get_conn().http_client.session.proxies
+
+
+class Capture:
+    """A local HTTP server that records each request as it arrived on the wire and answers 201 with JSON."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests: list[dict[str, Any]] = []
+        capture = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _record(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                capture.requests.append({"method": self.command, "path": self.path, "headers": headers, "body": body})
+                answer = '{"sid": "SM1", "body": "Grüße"}'.encode()
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            do_GET = do_POST = do_DELETE = _record
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def capture(monkeypatch: pytest.MonkeyPatch) -> Iterator[Capture]:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    server = Capture()
+    yield server
+    server.close()
+
+
+SDK_HEADERS = {
+    "User-Agent": "twilio-python/9 (Linux x86_64) Python/3.11",
+    "X-Twilio-Client": "python-9",
+    "Accept-Charset": "utf-8",
+    "Accept": "application/json",
+}
+
+
+def sdk_calls(url: str) -> list[dict[str, Any]]:
+    """Requests as the SDK's resources make them: a create with a form body, a list page with a query."""
+    path = f"{url}/2010-04-01/Accounts/{SID}/Messages.json"
+    auth = (SID, "token")
+    form = {**SDK_HEADERS, "Content-Type": "application/x-www-form-urlencoded"}
+    create = {
+        "To": "whatsapp:+14155550100",
+        "From": "whatsapp:+15005550006",
+        "Body": "Grüße & 10% off + more\nline=2",
+        "MediaUrl": ["https://media.example/a.png?x=1&y=2", "https://media.example/b.png"],
+        "StatusCallback": None,
+        "ValidityPeriod": 600,
+    }
+    page = {"To": "+14155550100", "From": "+15005550006", "PageSize": 50}
+    json_headers = {**SDK_HEADERS, "Content-Type": "application/json"}
+    return [
+        {"method": "POST", "url": path, "headers": form, "auth": auth, "data": create},
+        {"method": "GET", "url": path, "headers": SDK_HEADERS, "auth": auth, "params": page},
+        {"method": "DELETE", "url": path.replace(".json", "/SM1.json"), "headers": SDK_HEADERS, "auth": auth},
+        {"method": "POST", "url": f"{url}/v1/Content", "headers": json_headers, "auth": auth, "data": {"name": "x"}},
+    ]
+
+
+def test_the_hooks_client_puts_the_same_requests_on_the_wire_as_the_sdks_own(capture: Capture) -> None:
+    """Form bodies (lists repeated, None left out, non-ASCII text), queries, credentials and headers alike."""
+    from twilio.http.http_client import TwilioHttpClient
+
+    from airflow_provider_twilio.hooks._http import build_sync_http_client
+
+    answers = {}
+    for name, client in (("sdk", TwilioHttpClient(timeout=5.0)), ("hook", build_sync_http_client(5.0))):
+        answers[name] = [(r.status_code, r.text) for r in (client.request(**call) for call in sdk_calls(capture.url))]
+    sdk, hook = capture.requests[:4], capture.requests[4:]
+    assert hook == sdk
+    assert answers["hook"] == answers["sdk"] == [(201, '{"sid": "SM1", "body": "Grüße"}')] * 4
+    assert b"MediaUrl=https%3A%2F%2Fmedia.example%2Fa.png%3Fx%3D1%26y%3D2&MediaUrl=" in hook[0]["body"]
+
+
+def test_a_quiet_client_formats_no_log_lines(capture: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK formats each request's and response's log lines before its logger drops them."""
+    from twilio.http import HttpClient
+
+    from airflow_provider_twilio.hooks._http import SDK_HTTP_LOGGER, build_sync_http_client
+
+    assert not SDK_HTTP_LOGGER.isEnabledFor(logging.INFO)
+    formatted: list[str] = []
+    monkeypatch.setattr(HttpClient, "log_request", lambda self, kwargs: formatted.append(kwargs["url"]))
+    monkeypatch.setattr(HttpClient, "log_response", lambda self, status, response: formatted.append(str(status)))
+    client = build_sync_http_client(5.0)
+    for call in sdk_calls(capture.url)[:3]:
+        client.request(**call)
+    assert formatted == [] and len(capture.requests) == 3
+
+
+def test_the_sdks_request_log_still_works_when_turned_on(
+    capture: Capture, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from airflow_provider_twilio.hooks._http import SDK_HTTP_LOGGER, build_sync_http_client
+
+    monkeypatch.setattr(SDK_HTTP_LOGGER, "level", logging.INFO)
+    with caplog.at_level(logging.INFO, logger=SDK_HTTP_LOGGER.name):
+        build_sync_http_client(5.0).request(**sdk_calls(capture.url)[1])
+    lines = [record.getMessage() for record in caplog.records if record.name == SDK_HTTP_LOGGER.name]
+    assert any(line.startswith("GET Request: ") and "PageSize=50" in line for line in lines)
+    assert "Response Status Code: 201" in lines
+    assert not any("token" in line or "Basic" in line for line in lines)
+
+
+def test_a_hosts_connection_pool_is_found_once_and_again_after_the_session_was_closed(
+    capture: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from requests.adapters import HTTPAdapter
+
+    from airflow_provider_twilio.hooks._http import build_sync_http_client
+
+    lookups: list[str] = []
+    real = HTTPAdapter.get_connection_with_tls_context
+
+    def counted(self: HTTPAdapter, request: Any, *args: Any, **kwargs: Any) -> Any:
+        lookups.append(str(request.url))
+        return real(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(HTTPAdapter, "get_connection_with_tls_context", counted)
+    client = build_sync_http_client(5.0)
+    for _ in range(5):
+        assert client.request(**sdk_calls(capture.url)[0]).status_code == 201
+    assert len(lookups) == 1
+    assert client.session is not None
+    client.session.close()  # closes the adapters' pools
+    assert client.request(**sdk_calls(capture.url)[1]).status_code == 201
+    assert len(lookups) == 2 and len(capture.requests) == 6

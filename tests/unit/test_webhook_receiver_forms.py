@@ -432,3 +432,31 @@ def test_no_correctly_signed_form_or_query_gets_a_5xx_or_records_anything_when_r
 
     run()
     assert 400 in answers  # the signatures were right: requests got past the signature check
+
+
+def test_an_accepted_webhook_is_written_by_the_recording_writer_alone(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Request threads that write in transactions of their own wait out each other's SQLite write lock and
+    pay a commit each: the first-split mark, the claim and the event go through the writer's transaction."""
+    import threading
+    from contextlib import contextmanager
+
+    import airflow.utils.session
+
+    opened_by: list[str] = []
+    real = airflow.utils.session.create_session
+
+    @contextmanager
+    def watched(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        opened_by.append(threading.current_thread().name)
+        with real(*args, **kwargs) as session:
+            yield session
+
+    monkeypatch.setattr(airflow.utils.session, "create_session", watched)
+    before = receiver.recorded()
+    assert receiver.post("sms", inbound(0xA1)) == 200
+    events, rows, xcoms = receiver.recorded()
+    assert (events, rows, xcoms) == (before[0] + 1, before[1] + 2, before[2])  # the event; its mark and claim
+    assert "twilio-webhook-writer" in opened_by
+    assert set(opened_by) <= {"twilio-webhook-writer", "twilio-webhook-upkeep"}
