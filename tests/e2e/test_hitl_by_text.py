@@ -184,3 +184,16 @@ def test_an_answer_texted_within_a_second_of_the_request_still_approves(
     assert stack.hitl_response(dag_id, run_id, "approve") == ({"id": "gina", "name": "gina"}, ["Approve"])
     stack.wait_for(lambda: len(texts_to(emulator, GINA)) == 2, "the confirmation")
     assert texts_to(emulator, GINA)[1] == "Recorded: Approve for 'Deploy 2.4.1 to production?'"
+
+
+def test_the_example_dag_is_approved_by_text(stack: HitlStack, emulator: TwilioEmulator) -> None:
+    dag_id, alice = "example_twilio_hitl", "+15551230001"
+    run_id = stack.trigger(dag_id)
+    assert "Canary error rate: 0.1%" in request_texted(stack, emulator, alice)
+    parked(stack, dag_id, run_id, "approve_deploy")
+
+    emulator.inject_inbound(from_=alice, to=NUMBER, body="1")
+
+    assert finished(stack, dag_id, run_id) == "success", stack.report()
+    assert stack.ti_state(dag_id, run_id, "deploy") == "success"
+    assert stack.hitl_response(dag_id, run_id, "approve_deploy") == ({"id": "alice", "name": "Alice"}, ["Approve"])

@@ -1,5 +1,6 @@
 """A real Airflow 3.3 deployment for HITL-by-text tests: api-server (two workers) with the plugin, scheduler,
-dag-processor, the DAGs of ``tests/e2e/hitl_dags``, and the emulator texting the api-server's webhook.
+dag-processor, the DAGs of ``tests/e2e/hitl_dags`` and ``example_dags/example_twilio_hitl.py``, and the
+emulator texting the api-server's webhook.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from airflow_provider_twilio.emulator import TwilioEmulator
 from tests.support.airflow_processes import AirflowStack
 
 DAGS = Path(__file__).resolve().parents[1] / "e2e" / "hitl_dags"
+EXAMPLE = Path(__file__).resolve().parents[2] / "example_dags" / "example_twilio_hitl.py"
 NUMBER = "+15005550006"
 SMS_PATH = "/twilio/twilio_default/sms"
 
@@ -96,7 +98,7 @@ def hitl_stack(home: Path, session_db: Path, emulator: TwilioEmulator) -> Iterat
     """Start the deployment with ``twilio_default`` on the emulator and the number's SmsUrl on the api-server."""
     from tests.support.emulator import sdk_client
 
-    stack = HitlStack(home, session_db, sorted(DAGS.glob("*.py")), {})
+    stack = HitlStack(home, session_db, [*sorted(DAGS.glob("*.py")), EXAMPLE], {})
     try:
         extras = {"base_url": emulator.base_url, "default_from": NUMBER, "webhook_base_url": stack.base_url}
         connection = {"conn_type": "twilio", "login": emulator.account_sid, "password": emulator.auth_token}
