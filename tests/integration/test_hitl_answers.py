@@ -15,7 +15,10 @@ import pytest
 
 from tests.support.hitl_db import ALICE, BOB, CAROL, NUMBER, STRANGER, hitl_supported
 
-pytestmark = pytest.mark.skipif(not hitl_supported(), reason="Airflow's human-in-the-loop operators need 3.1+")
+pytestmark = [
+    pytest.mark.every_line,
+    pytest.mark.skipif(not hitl_supported(), reason="Airflow's human-in-the-loop operators need 3.1+"),
+]
 
 RESPONDENTS = {ALICE: "alice", BOB: "bob"}
 _runs = itertools.count()
