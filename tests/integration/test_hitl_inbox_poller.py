@@ -157,3 +157,60 @@ def test_nothing_pending_asks_nothing_of_twilio(fresh: TwilioEmulator, conn_id: 
     fresh.clear_request_log()
     poller(conn_id, clock, answers, datetime.now(timezone.utc), set()).round()
     assert list_requests(fresh) == [] and answers.handed == []
+
+
+def test_with_the_real_registry_and_resolver_a_restarted_poller_answers_once(
+    airflow_db: Any, twilio_emulator: TwilioEmulator
+) -> None:
+    """A request made as Airflow makes it; Alice's text read by one poller, then again by a restarted one
+    that lost the cursor (killed between answering and saving it): one answer, one confirmation."""
+    from airflow.models.hitl import HITLDetail
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.variable import Variable
+    from airflow.utils.session import create_session
+    from sqlalchemy import delete, select, update
+
+    from airflow_provider_twilio.answers.inbox import InboxPoller, lease_key
+    from tests.support.hitl_db import ALICE as PHONE
+    from tests.support.hitl_db import NUMBER, create_run, hitl_row, park
+
+    run_id = "hitl_inbox_poller_restart"
+    dag = create_run(run_id)
+    ti = park(dag, run_id, "approve", {PHONE: "alice"})
+    requested_at = hitl_row(ti.id).created_at
+    key = lease_key("twilio_default", PHONE)
+    try:
+        twilio_emulator.inject_inbound(STRANGER, NUMBER, "approve")  # not a respondent: never read
+        twilio_emulator.inject_inbound(PHONE, NUMBER, "approve")
+        clock = Clock()
+        first = InboxPoller(10.0, clock=clock)
+        assert first.round() == 1
+        row = hitl_row(ti.id)
+        assert row.chosen_options == ["Approve"] and row.responded_by["id"] == "alice"
+        confirmations = [m for m in twilio_emulator.messages() if m["to"] == PHONE and m["direction"] != "inbound"]
+        assert [m["body"] for m in confirmations] == ["Recorded: Approve for 'Deploy 2.4.1 to production?'"]
+
+        # Nothing is pending any more: nobody asks Twilio.
+        twilio_emulator.clear_request_log()
+        clock.now += 10
+        assert InboxPoller(10.0, clock=clock).round() == 0 and list_requests(twilio_emulator) == []
+
+        # A restarted poller that lost the cursor reads Alice's text again while a request is still pending.
+        with create_session() as session:
+            session.execute(delete(Variable.__table__).where(Variable.__table__.c.key == key))
+            session.execute(delete(HITLDetail).where(HITLDetail.ti_id == ti.id))
+        ti = park(dag, run_id, "approve", {PHONE: "alice"})
+        with create_session() as session:  # as old as the first: Alice's text is within its window
+            session.execute(update(HITLDetail).where(HITLDetail.ti_id == ti.id).values(created_at=requested_at))
+        twilio_emulator.clear_request_log()
+        restarted = InboxPoller(10.0, clock=clock)
+        assert restarted.round() == 1  # read again...
+        assert list_requests(twilio_emulator) == [PHONE]
+        again = [m["sid"] for m in twilio_emulator.messages() if m["to"] == PHONE and m["direction"] != "inbound"]
+        assert again == [m["sid"] for m in confirmations]  # ...and not answered again
+        assert hitl_row(ti.id).responded_at is None
+    finally:
+        with create_session() as session:
+            ids = select(TaskInstance.id).where(TaskInstance.run_id == run_id)
+            session.execute(delete(HITLDetail).where(HITLDetail.ti_id.in_(ids)))
+            session.execute(delete(Variable.__table__).where(Variable.__table__.c.key == key))
