@@ -284,13 +284,22 @@ async def run_forever(poller: InboxPoller) -> None:
 
 
 def create_app() -> Any:
-    """The app the plugin mounts: no routes; its lifespan runs the poller (unless the interval is 0)."""
+    """The app the plugin mounts: no routes; its lifespan runs the poller (unless the interval is 0).
+
+    On Airflow 3.3+ it also starts the thread that applies answers held until their task is parked
+    (``answers/held.py``; once per process, whoever starts it first).
+    """
     from contextlib import asynccontextmanager, suppress
 
     from fastapi import FastAPI
 
     @asynccontextmanager
     async def lifespan(app: Any) -> Any:
+        from airflow_provider_twilio.answers.held import ensure_applying
+        from airflow_provider_twilio.answers.parking import resumes_itself
+
+        if not resumes_itself():
+            ensure_applying()  # answers (a key pressed on a call, a fast text) wait for their task to park
         interval = configured_interval()
         task = asyncio.create_task(run_forever(InboxPoller(interval))) if interval > 0 else None
         if task is not None:
