@@ -55,6 +55,7 @@ def get_provider_info() -> dict[str, Any]:
         "notifications": [
             "airflow_provider_twilio.notifications.sms.TwilioSmsNotifier",
             "airflow_provider_twilio.notifications.voice.TwilioCallNotifier",
+            "airflow_provider_twilio.notifications.hitl.TwilioHITLNotifier",
         ],
         "plugins": [
             {"name": "twilio_webhooks", "plugin-class": "airflow_provider_twilio.webhooks.plugin.TwilioWebhooksPlugin"}

@@ -89,7 +89,10 @@ def which_request_help(references: Sequence[str]) -> str:
 
 
 def already_answered(by: str | None, via: str | None) -> str:
-    return f"Already answered by {by or 'someone else'} ({via or VIA_UI})"
+    """Who answered and how; nobody when Airflow took the defaults at the response timeout."""
+    if by is None:
+        return "Already answered: the time to answer ran out and the default was taken"
+    return f"Already answered by {by} ({via or VIA_UI})"
 
 
 def refusal() -> str:

@@ -15,6 +15,9 @@ Twilio's signature for the URL Twilio called; anything else is refused before an
   received (``forms.py``, ``deliveries.py``): 400;
 - a signed gather request that names no task instance, key or call: 400.
 
+An accepted SMS is then offered to Airflow's human-in-the-loop requests waiting for an answer by text
+(``webhooks/hitl.py``, ``answers/``).
+
 An accepted SMS or status webhook is answered with empty TwiML, so Twilio sends no reply; a
 keypress with TwiML that tells the person whether it acknowledged the alert, then hangs up.
 """
@@ -205,6 +208,17 @@ def _asset_events(record: Callable[[WebhookConfig, Any], int], kind: str) -> Han
     return handle
 
 
+def _and_hitl_answers(handle: Handler) -> Handler:
+    """Then offer the text to Airflow's HITL requests that wait for an answer by text (``webhooks/hitl.py``)."""
+    from airflow_provider_twilio.webhooks.hitl import offer_text
+
+    def handle_and_answer(config: WebhookConfig, form: Any, query: Mapping[str, str]) -> tuple[str, str]:
+        note, answer = handle(config, form, query)
+        return f"{note}; as a HITL answer: {offer_text(config, form)}", answer
+
+    return handle_and_answer
+
+
 def _keypress(config: WebhookConfig, form: Any, query: Mapping[str, str]) -> tuple[str, str]:
     """Record the key if the call is one the named task instance placed and still waits on (see keypresses.py).
 
@@ -239,10 +253,11 @@ def _choice(config: WebhookConfig, form: Any, query: Mapping[str, str]) -> tuple
 def create_app() -> FastAPI:
     from starlette.concurrency import run_in_threadpool
 
-    from airflow_provider_twilio.webhooks import upkeep
+    from airflow_provider_twilio.webhooks import hitl, upkeep
 
     app = FastAPI(title="Twilio webhooks", docs_url=None, redoc_url=None, openapi_url=None)
     upkeep.ensure_running()  # also for deployments whose watchers all poll: their events are re-queued too
+    hitl.start()  # HITL answers that came before their task was parked
 
     async def receive(request: Request, conn_id: str, handle: Handler, kind: str) -> Response:
         try:
@@ -260,7 +275,7 @@ def create_app() -> FastAPI:
     @app.post("/{conn_id}/sms")
     async def inbound_sms(request: Request, conn_id: str) -> Response:
         record = partial(_inbound_events, token=request.headers.get(IDEMPOTENCY_TOKEN))
-        return await receive(request, conn_id, _asset_events(record, "sms"), "sms")
+        return await receive(request, conn_id, _and_hitl_answers(_asset_events(record, "sms")), "sms")
 
     @app.post("/{conn_id}/status")
     async def status_callback(request: Request, conn_id: str) -> Response:

@@ -122,20 +122,9 @@ def test_an_answer_before_the_task_is_parked_is_held_then_applied_once(
 
 
 def park_again(ti: Any, *, parked_ago: float) -> None:
-    from datetime import datetime, timedelta, timezone
+    from tests.support.hitl_db import set_state
 
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.session import create_session
-    from sqlalchemy import update
-
-    from airflow_provider_twilio.answers.pending import parked_states
-
-    with create_session() as session:
-        session.execute(
-            update(TaskInstance)
-            .where(TaskInstance.id == ti.id)
-            .values(state=parked_states()[0], updated_at=datetime.now(timezone.utc) - timedelta(seconds=parked_ago))
-        )
+    set_state(ti, parked_ago=parked_ago)
 
 
 def test_a_stranger_and_an_invalid_reply_record_nothing_and_each_gets_one_text(

@@ -80,6 +80,7 @@ class _PushingTaskInstance:
     def __init__(self, ti: Any) -> None:
         self.id, self.dag_id, self.run_id = ti.id, ti.dag_id, ti.run_id
         self.task_id, self.map_index = ti.task_id, ti.map_index
+        self.try_number, self.start_date = 1, datetime.now(timezone.utc) - timedelta(seconds=5)
 
     def xcom_push(self, key: str, value: Any) -> None:
         from airflow.models.xcom import XComModel
@@ -87,23 +88,12 @@ class _PushingTaskInstance:
         XComModel.set(key, value, dag_id=self.dag_id, task_id=self.task_id, run_id=self.run_id, map_index=-1)
 
 
-def park(
-    dag: Any,
-    run_id: str,
-    task_id: str,
-    respondents: dict[str, str],
-    *,
-    state: str | None = None,
-    parked_ago: float = 60.0,
-    sender: str | None = NUMBER,
-) -> Any:
-    """The request written, registered for ``respondents``, and the task instance in ``state`` (default: parked)."""
+def write_request(dag: Any, run_id: str, task_id: str) -> tuple[Any, dict[str, Any]]:
+    """The ``hitl_detail`` row the operator writes first; the task instance and the context its notifiers get."""
     from airflow.models.hitl import HITLDetail
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
-    from sqlalchemy import select, update
-
-    from airflow_provider_twilio.answers.pending import parked_states, register_request
+    from sqlalchemy import select
 
     task = dag.get_task(task_id)
     with create_session() as session:
@@ -113,6 +103,7 @@ def park(
             )
         ).one()
         ti.try_number = 1
+        ti.state = "running"
         session.add(
             HITLDetail(
                 ti_id=ti.id,
@@ -127,13 +118,37 @@ def park(
         )
         session.flush()
         session.expunge(ti)
-    register_request(
-        {"ti": _PushingTaskInstance(ti), "task": task},
-        conn_id="twilio_default",
-        respondents=respondents,
-        channel="sms",
-        sender=sender,
-    )
+    pushing = _PushingTaskInstance(ti)
+    return ti, {"ti": pushing, "task_instance": pushing, "task": task}
+
+
+def park(
+    dag: Any,
+    run_id: str,
+    task_id: str,
+    respondents: dict[str, str],
+    *,
+    state: str | None = None,
+    parked_ago: float = 60.0,
+    sender: str | None = NUMBER,
+) -> Any:
+    """The request written, registered for ``respondents``, and the task instance in ``state`` (default: parked)."""
+    from airflow_provider_twilio.answers.pending import register_request
+
+    ti, context = write_request(dag, run_id, task_id)
+    register_request(context, conn_id="twilio_default", respondents=respondents, channel="sms", sender=sender)
+    set_state(ti, state, parked_ago=parked_ago)
+    return ti
+
+
+def set_state(ti: Any, state: str | None = None, *, parked_ago: float = 60.0) -> None:
+    """The task instance in ``state`` (default: parked) since ``parked_ago`` seconds."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import update
+
+    from airflow_provider_twilio.answers.pending import parked_states
+
     with create_session() as session:
         session.execute(
             update(TaskInstance)
@@ -145,7 +160,6 @@ def park(
                 updated_at=datetime.now(timezone.utc) - timedelta(seconds=parked_ago),
             )
         )
-    return ti
 
 
 def hitl_row(ti_id: Any) -> Any:

@@ -106,6 +106,7 @@ def test_the_answers_never_quote_the_reply_and_name_who_answered_and_how() -> No
     )
     assert texts.already_answered("bob", None) == "Already answered by bob (Airflow UI)"
     assert texts.already_answered("alice", "SMS") == "Already answered by alice (SMS)"
+    assert "default was taken" in texts.already_answered(None, None)
     assert "1 Approve, 2 Reject" in texts.help_text(APPROVAL, "K7Q2", multiple=False, several_pending=False)
     assert "#K7Q2" in texts.help_text(APPROVAL, "K7Q2", multiple=False, several_pending=True)
     assert len(texts.confirmation(["Approve"], "x" * 500)) < 120
