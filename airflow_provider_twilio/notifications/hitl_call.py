@@ -27,10 +27,12 @@ class TwilioHITLCallNotifier(TwilioNotifierBase):
     :param to: the numbers to call, in order; each must be a respondent.
     :param respondents: phone -> Airflow user id it answers as (default: each number of ``to`` as
         itself). With ``assigned_users`` on the operator, the user must be among them.
+    :param conn_id: the Twilio connection to call with (its ``webhook_base_url`` is where keys go).
+    :param from_: the caller ID; default the connection's ``default_from``.
     :param timeout: seconds to let each call ring. :param poll_interval: seconds between status checks.
     """
 
-    template_fields: Sequence[str] = ("to", "from_", "twilio_conn_id")
+    template_fields: Sequence[str] = ("to", "from_", "conn_id")
 
     def __init__(
         self,
@@ -41,7 +43,7 @@ class TwilioHITLCallNotifier(TwilioNotifierBase):
         voice: str | None = None,
         timeout: int = 30,
         poll_interval: float = 2.0,
-        twilio_conn_id: str = "twilio_default",
+        conn_id: str = "twilio_default",
         **kwargs: Any,
     ) -> None:
         self.to = to
@@ -50,7 +52,7 @@ class TwilioHITLCallNotifier(TwilioNotifierBase):
         self.voice = voice
         self.timeout = timeout
         self.poll_interval = float(poll_interval)
-        self.twilio_conn_id = twilio_conn_id
+        self.conn_id = conn_id
         super().__init__(**kwargs)
 
     def notify(self, context: Any) -> None:
@@ -76,15 +78,15 @@ class TwilioHITLCallNotifier(TwilioNotifierBase):
         except ValueError as err:
             raise TwilioInputError(f"TwilioHITLCallNotifier: {err}; use a text notifier for more options") from None
         check_key("1")  # the key reaches Airflow through the webhook receiver (3.3+): refused before any call
-        hook = TwilioHook(twilio_conn_id=self.twilio_conn_id)
+        hook = TwilioHook(twilio_conn_id=self.conn_id)
         base_url = webhook_base_url(hook)
         if not base_url:
             raise TwilioInputError(
-                f"TwilioHITLCallNotifier: the Twilio connection {self.twilio_conn_id!r} has no extra "
+                f"TwilioHITLCallNotifier: the Twilio connection {self.conn_id!r} has no extra "
                 "'webhook_base_url', where Twilio posts the key pressed; set it to the api-server's public URL"
             )
         respondents = self._respondents()
-        keypress, action = choice.task_choice(base_url, self.twilio_conn_id, ti, keys)
+        keypress, action = choice.task_choice(base_url, self.conn_id, ti, keys)
         request = validate_call(
             to=self.to,
             from_=self.from_,
@@ -97,9 +99,7 @@ class TwilioHITLCallNotifier(TwilioNotifierBase):
             raise TwilioInputError(
                 f"to: {', '.join(strangers)} not in respondents; a key pressed there could answer nothing"
             )
-        register_request(
-            context, conn_id=self.twilio_conn_id, respondents=respondents, channel="call", sender=request.from_
-        )
+        register_request(context, conn_id=self.conn_id, respondents=respondents, channel="call", sender=request.from_)
         self.log.info("%s; options %s", request.describe(), choice.prompt(options))
         escalation = Escalation(
             hook.get_conn(), request, poll_interval=self.poll_interval, log=self.log, keypress=keypress

@@ -1,8 +1,13 @@
 """Airflow's own approvals answered from a phone, in real Airflow processes on SQLite, against the emulator.
 
-A scheduler (LocalExecutor), a dag-processor and the api-server run ``hitl_call_approval`` (3.3+, the
-key comes through the webhook receiver): ``TwilioHITLCallNotifier`` calls Alice, who presses 1; Bob is
-never called.
+A scheduler (LocalExecutor), a dag-processor, the api-server and, before Airflow 3.3 (where the HITL
+task defers to Airflow's ``HITLTrigger``), a triggerer run two DAGs:
+
+- ``hitl_pull_approval``: ``TwilioHITLNotifier`` texts Alice and Bob on a connection with no webhook at
+  all; Alice's reply "approve" sits in the account's inbox until the api-server's inbox poller
+  (``answers/inbox.py``) reads it. On every line with human-in-the-loop (3.1+): ``every_line``.
+- ``hitl_call_approval`` (3.3+, the key comes through the webhook receiver): ``TwilioHITLCallNotifier``
+  calls Alice, who presses 1; Bob is never called.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -53,7 +59,7 @@ def emulator() -> Iterator[TwilioEmulator]:
 def stack(airflow_db: Path, emulator: TwilioEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from tests.support.airflow_processes import airflow_stack
 
-    dag_files = []
+    dag_files = [DAGS / f"{PULL_DAG}.py"]
     if airflow_line() >= (3, 3):
         dag_files.append(DAGS / f"{CALL_DAG}.py")
     with airflow_stack(tmp_path_factory.mktemp("hitl-stack"), airflow_db, dag_files) as airflow:
@@ -105,6 +111,25 @@ def response(stack: Any, dag_id: str) -> tuple[Any, Any]:
 
 def task_states(stack: Any, dag_id: str) -> dict[str, str]:
     return dict(stack.query("SELECT task_id, state FROM task_instance WHERE dag_id = ?", dag_id))
+
+
+@pytest.mark.every_line
+def test_an_approval_is_answered_by_text_with_no_webhook_through_the_inbox_poller(
+    stack: Any, emulator: TwilioEmulator
+) -> None:
+    trigger(stack, PULL_DAG)
+    assert wait_until_ended(stack, PULL_DAG) == "success", stack.report()
+    assert task_states(stack, PULL_DAG) == {TASK_ID: "success", "deploy": "success"}
+    chosen, responded_by = response(stack, PULL_DAG)
+    assert chosen == ["Approve"] and responded_by["id"] == "alice"
+
+    texts = emulator.messages()
+    to_alice = [m["body"] for m in texts if m["to"] == ALICE and m["direction"].startswith("outbound")]
+    assert len(to_alice) == 2 and to_alice[0].startswith("Recorded: Approve"), to_alice  # newest first
+    # Nothing came by webhook: the poller read Alice's reply with a list of what she sent.
+    assert [d for d in emulator.webhook_log() if d["kind"] == "sms"] == []
+    lists = [parse_qs(r["query"]) for r in emulator.request_log() if r["path"].endswith("/Messages.json")]
+    assert any(query.get("From") == [ALICE] and "To" not in query for query in lists)
 
 
 @pytest.mark.skipif(

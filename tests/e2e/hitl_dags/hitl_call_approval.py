@@ -21,7 +21,7 @@ with DAG(dag_id="hitl_call_approval", schedule=None, start_date=datetime(2026, 1
                 respondents={FIRST: "alice", SECOND: "bob"},
                 timeout=20,
                 poll_interval=0.5,
-                twilio_conn_id="twilio_calls",
+                conn_id="twilio_calls",
             )
         ],
         assigned_users=[{"id": "alice", "name": "Alice"}, {"id": "bob", "name": "Bob"}],
