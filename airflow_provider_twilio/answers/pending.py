@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airflow_provider_twilio.answers.records import REQUEST_PREFIX
@@ -98,8 +99,12 @@ def pending_requests_from(conn_id: str, sender: str, session: Any = None) -> lis
     return [r for r in _pending(session, conn_id=conn_id) if r.sender in (None, sender)]
 
 
+ANSWERED_WITHIN = 24 * 3600.0
+"""How long after a response a respondent's text still counts as a late reply to it ("Already answered")."""
+
+
 def answered_requests_for(conn_id: str, phone: str, session: Any, *, limit: int = 20) -> list[PendingRequest]:
-    """The most recently answered requests ``phone`` could have answered, newest first (for "Already answered")."""
+    """Requests ``phone`` could have answered that got a response in the last day, newest first."""
     rows = _rows(session, answered=True, limit=limit)
     found = [request_from_row(*row) for row in rows]
     return [r for r in found if r.conn_id == conn_id and phone in r.respondents]
@@ -152,7 +157,8 @@ def _rows(session: Any, *, answered: bool, limit: int | None = None) -> list[tup
         .where(XComModel.key.like(REQUEST_PREFIX + "%"))
     )
     if answered:
-        query = query.where(HITLDetail.responded_at.is_not(None)).order_by(HITLDetail.responded_at.desc())
+        since = datetime.now(timezone.utc) - timedelta(seconds=ANSWERED_WITHIN)
+        query = query.where(HITLDetail.responded_at > since).order_by(HITLDetail.responded_at.desc())
     else:
         query = query.where(HITLDetail.responded_at.is_(None), TI.state.in_(waiting_states()))
         query = query.order_by(HITLDetail.created_at)

@@ -9,6 +9,7 @@ finds the claim. Keys (all on the HITL task instance):
 - ``twilio_hitl_message_<sid>``: an inbound message or call keypress, with what became of it;
 - ``twilio_hitl_help_<phone>``: the one help text a phone gets for a request;
 - ``twilio_hitl_refusal``: the one refusal text a request causes;
+- ``twilio_hitl_late_<phone>``: the one "Already answered" a phone gets for texting after the response;
 - ``twilio_hitl_answer``: how the winning answer came (``via``: sms or call, the message, the user).
 
 Airflow keeps a task's XComs while it is parked and resumed, and clears them when a new try starts,
@@ -22,6 +23,7 @@ from typing import Any
 REQUEST_PREFIX = "twilio_hitl_request_"
 MESSAGE_PREFIX = "twilio_hitl_message_"
 HELP_PREFIX = "twilio_hitl_help_"
+LATE_PREFIX = "twilio_hitl_late_"
 REFUSAL_KEY = "twilio_hitl_refusal"
 ANSWER_KEY = "twilio_hitl_answer"
 MAX_ID_CHARS = 64
@@ -36,6 +38,10 @@ def message_key(sid: str) -> str:
 
 def help_key(phone: str) -> str:
     return HELP_PREFIX + phone[:MAX_ID_CHARS]
+
+
+def late_key(phone: str) -> str:
+    return LATE_PREFIX + phone[:MAX_ID_CHARS]
 
 
 def read(session: Any, ti: Any, key: str) -> Any | None:

@@ -129,7 +129,9 @@ def _not_pending(session: Any, conn_id: str, phone: str, to_number: str, sid: st
         if ti is None or not records.claim(session, ti, records.message_key(sid), _note(phone, via)):
             return Outcome(Result.DUPLICATE, request)
         by, how = _response_of(session, ti)
-        return Outcome(Result.ALREADY_ANSWERED, request, reply=texts.already_answered(by, how), answered_by=by)
+        first_late = records.claim(session, ti, records.late_key(phone), {"sid": sid})
+        text = texts.already_answered(by, how) if first_late else None
+        return Outcome(Result.ALREADY_ANSWERED, request, reply=text, answered_by=by)
     others = pending_requests_from(conn_id, to_number, session)
     if not others:
         return Outcome(Result.NOT_FOR_US)

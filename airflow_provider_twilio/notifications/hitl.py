@@ -20,6 +20,17 @@ if TYPE_CHECKING:
 DEFAULT_MAX_SEGMENTS = 3
 
 
+def hitl_available() -> bool:
+    """Whether this Airflow has the human-in-the-loop operators (3.1+) this notifier serves."""
+    from airflow import __version__
+
+    major, minor = (int(part) for part in __version__.split(".")[:2])
+    return (major, minor) >= (3, 1)
+
+
+HITL_AVAILABLE = hitl_available()
+
+
 class TwilioHITLNotifier(TwilioNotifierBase):
     """Text the HITL request (subject, plain body, numbered options, how to answer, link) to ``to``.
 

@@ -158,6 +158,7 @@ def test_answered_in_the_ui_first_then_by_text_gets_already_answered(
     outcome = answer("approve")
     assert (outcome.result, outcome.answered_by) == (Result.ALREADY_ANSWERED, "bob")
     assert hitl_row(ti.id).chosen_options == ["Reject"]
+    assert answer("approve again").result is Result.ALREADY_ANSWERED  # told once, not at every text
     assert texts_to(twilio_emulator, ALICE) == ["Already answered by bob (Airflow UI)"]
     assert answer("approve", BOB).result is Result.ALREADY_ANSWERED
 
