@@ -247,17 +247,15 @@ def _pending_numbers() -> Mapping[str, set[str]]:
 
 def _oldest_request(conn_id: str, phone: str) -> datetime | None:
     """When Airflow wrote the oldest request ``phone`` may answer on ``conn_id``; None if none is pending."""
-    from uuid import UUID
-
     from airflow.models.hitl import HITLDetail
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
-    from airflow_provider_twilio.answers.pending import pending_requests_for
+    from airflow_provider_twilio.answers.pending import pending_requests_for, ti_key
     from airflow_provider_twilio.timing import as_utc
 
     with create_session() as session:
-        ids = [UUID(request.ti_id) for request in pending_requests_for(conn_id, phone, session=session)]
+        ids = [ti_key(request.ti_id) for request in pending_requests_for(conn_id, phone, session=session)]
         if not ids:
             return None
         moments = list(session.scalars(select(HITLDetail.created_at).where(HITLDetail.ti_id.in_(ids))))
