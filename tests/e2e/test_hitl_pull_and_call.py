@@ -16,6 +16,7 @@ import json
 import secrets
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -150,3 +151,52 @@ def test_the_call_notifier_calls_in_order_and_the_first_person_presses_1_to_appr
     choices = [d for d in emulator.webhook_log() if d["kind"] == "voice" and d["sid"] == call["sid"]]
     assert [d["status"] for d in choices] == [200]
     assert choices[0]["url"].startswith(f"http://127.0.0.1:{stack.api_port}/twilio/twilio_calls/choice?")
+
+
+@pytest.mark.skipif(
+    airflow_line() < (3, 3), reason="a key reaches Airflow through the webhook receiver, an api-server plugin of 3.3+"
+)
+def test_a_signed_choice_for_a_task_no_longer_running_or_with_another_url_s_mac_records_nothing(
+    stack: Any, emulator: TwilioEmulator
+) -> None:
+    """Someone holding the auth token replays the answered call's URL, or makes a choice URL from an
+    acknowledgement URL's MAC: one refusal for both, and the response and XComs stay as they were."""
+    from urllib.parse import urlencode
+
+    from twilio.request_validator import RequestValidator
+
+    from airflow_provider_twilio.voice import choice, keypress
+    from airflow_provider_twilio.voice.action_mac import CHOICE_LABEL, derive_key
+
+    wait_until_ended(stack, CALL_DAG)
+    ((run_id,),) = stack.query("SELECT run_id FROM dag_run WHERE dag_id = ?", CALL_DAG)
+    ti = keypress.TaskInstanceId(CALL_DAG, run_id, TASK_ID)
+    (call,) = [c for c in emulator.calls() if c["to"] == CALLED_FIRST]
+    base, secret = f"http://127.0.0.1:{stack.api_port}", stack.env["AIRFLOW__API__SECRET_KEY"]
+
+    def state() -> Any:
+        return stack.query("SELECT key, value FROM xcom WHERE dag_id = ? ORDER BY key", CALL_DAG), response(
+            stack, CALL_DAG
+        )
+
+    def attempt(url: str) -> tuple[int, str]:
+        form = {"CallSid": call["sid"], "AccountSid": emulator.account_sid, "Digits": "2"}
+        signature = RequestValidator(emulator.auth_token).compute_signature(url, form)
+        request = urllib.request.Request(
+            url,
+            data=urlencode(form).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return int(answer.status), answer.read().decode()
+
+    before = state()
+    # The very URL the task wrote into its call: the task no longer runs, so its key is refused.
+    replayed = choice.action_url(base, "twilio_calls", ti, "12", try_number=1, mac_key=derive_key(secret, CHOICE_LABEL))
+    # A choice URL carrying the MAC an acknowledgement URL (keypress label) has for the same task, try and key.
+    acknowledgement = keypress.action_url(base, "twilio_calls", ti, "1", try_number=1, mac_key=derive_key(secret))
+    query = {"dag_id": CALL_DAG, "run_id": run_id, "task_id": TASK_ID, "map_index": "-1", "try": "1", "keys": "1"}
+    forged = f"{base}/twilio/twilio_calls/choice?{urlencode({**query, 'mac': acknowledgement.rpartition('mac=')[2]})}"
+    answers = [attempt(replayed), attempt(forged)]
+    assert answers == [(200, choice.NOT_RECORDED_TWIML)] * 2
+    assert state() == before
