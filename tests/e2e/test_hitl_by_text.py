@@ -98,7 +98,7 @@ def test_a_branch_answered_by_number_runs_that_branch(stack: HitlStack, emulator
     assert stack.hitl_response(dag_id, run_id, "choose") == ({"id": "carol", "name": "carol"}, ["us"])
 
 
-def test_a_strangers_reply_and_invalid_replies_record_nothing_and_help_goes_once(
+def test_forged_a_strangers_and_invalid_replies_record_nothing_and_help_goes_once(
     stack: HitlStack, emulator: TwilioEmulator
 ) -> None:
     dag_id = "hitl_text_strangers"
@@ -106,6 +106,15 @@ def test_a_strangers_reply_and_invalid_replies_record_nothing_and_help_goes_once
     request_texted(stack, emulator, DAVE)
     parked(stack, dag_id, run_id, "approve")
 
+    from twilio.request_validator import RequestValidator
+
+    from tests.support.webhook_stack import post
+
+    url = stack.base_url + SMS_PATH
+    forged = {"MessageSid": "SM" + "d" * 32, "SmsSid": "SM" + "d" * 32, "AccountSid": emulator.account_sid,
+              "From": DAVE, "To": NUMBER, "Body": "approve", "NumMedia": "0"}  # fmt: skip
+    assert post(url, forged) == 403  # unsigned
+    assert post(url, forged, RequestValidator("f" * 32).compute_signature(url, forged)) == 403  # wrong token
     for phone, body in ((STRANGER, "approve"), (STRANGER, "approve"), (DAVE, "ok {{ 7 * 7 }}"), (DAVE, "sure")):
         emulator.inject_inbound(from_=phone, to=NUMBER, body=body)
     stack.wait_for(lambda: len([d for d in emulator.webhook_log() if d["status"] == 200]) >= 4, "four webhooks")
