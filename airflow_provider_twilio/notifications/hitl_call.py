@@ -62,12 +62,13 @@ class TwilioHITLCallNotifier(TwilioNotifierBase):
         """Place and follow the calls for the HITL request in ``context``; one result dict per call."""
         # Imported here, not at module level: DAG files import this module on every parse.
         from airflow_provider_twilio.answers.pending import register_request
+        from airflow_provider_twilio.capabilities import webhooks_supported
         from airflow_provider_twilio.exceptions import TwilioInputError
         from airflow_provider_twilio.hooks.twilio import TwilioHook
         from airflow_provider_twilio.voice import choice
         from airflow_provider_twilio.voice.calling import webhook_base_url
         from airflow_provider_twilio.voice.escalation import Escalation
-        from airflow_provider_twilio.voice.request import check_key, validate_call
+        from airflow_provider_twilio.voice.request import validate_call
 
         task, ti = context.get("task"), context.get("ti")
         options = list(getattr(task, "options", None) or ())
@@ -77,7 +78,14 @@ class TwilioHITLCallNotifier(TwilioNotifierBase):
             keys = choice.option_keys(options)
         except ValueError as err:
             raise TwilioInputError(f"TwilioHITLCallNotifier: {err}; use a text notifier for more options") from None
-        check_key("1")  # the key reaches Airflow through the webhook receiver (3.3+): refused before any call
+        if not webhooks_supported():  # the key reaches Airflow through the webhook receiver: refused before any call
+            from airflow import __version__
+
+            raise TwilioInputError(
+                f"TwilioHITLCallNotifier: the key pressed reaches Airflow only through the provider's webhook "
+                f"receiver, a plugin of the api-server of Airflow 3.3 or later; this is Airflow {__version__}. "
+                "Use TwilioHITLNotifier (answered by text) instead"
+            )
         hook = TwilioHook(twilio_conn_id=self.conn_id)
         base_url = webhook_base_url(hook)
         if not base_url:
