@@ -18,8 +18,8 @@ interval. Only respondents are polled: a stranger's text is never read, so it ge
 key ``twilio_hitl_inbox:<conn_id>:<phone>``, holds when the phone's messages were last listed and the
 cursor (high-water mark and the SIDs near it; no bodies, no secrets). A turn is taken by a
 compare-and-set: an update that matches only the value the worker read, so of two workers that read
-the same value, exactly one moves it on, and no two polls of a number are less than ``interval`` apart
-(as measured by the workers' clocks).
+the same value, exactly one moves it on, and no two polls of a phone are less than ``interval`` apart
+as long as the workers' clocks agree within ``CLOCK_TOLERANCE``.
 
 **Restarts.** The cursor is saved in that row after the messages of a poll were answered, so a
 restarted poller (or another worker) goes on where the last poll stopped and reads nothing again. A
@@ -54,6 +54,9 @@ DESCRIPTION = (
 )
 LOOKBACK = timedelta(seconds=1)
 """A reply sent within the second the request was registered in is still read (one-second dates)."""
+CLOCK_TOLERANCE = 60.0
+"""A turn stamped by a clock up to this far ahead still counts; one stamped further ahead is a clock
+error, and the turn is taken (else a wrong clock could stop polling for as long as it is wrong)."""
 ERROR_LOG_EVERY = 300.0
 """A failing round (an outage of Twilio or of the database) logs its error at most this often."""
 
@@ -97,8 +100,8 @@ def take_turn(key: str, now: float, interval: float, holder: str) -> Turn | None
         with create_session() as session:
             current = session.scalar(select(table.c.val).where(table.c.key == key))
             state = _state(current)
-            if current is not None and state is not None and 0 <= now - state["polled_at"] < interval:
-                return None  # polled less than an interval ago (a clock far behind takes the turn)
+            if current is not None and state is not None and -CLOCK_TOLERANCE <= now - state["polled_at"] < interval:
+                return None  # polled less than an interval ago, by this worker's clock or one a little ahead
             cursor = state["cursor"] if state is not None else None
             written = json.dumps({"polled_at": now, "holder": holder, "cursor": cursor}, sort_keys=True)
             if current is None:

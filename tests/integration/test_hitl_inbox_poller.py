@@ -214,3 +214,28 @@ def test_with_the_real_registry_and_resolver_a_restarted_poller_answers_once(
             ids = select(TaskInstance.id).where(TaskInstance.run_id == run_id)
             session.execute(delete(HITLDetail).where(HITLDetail.ti_id.in_(ids)))
             session.execute(delete(Variable.__table__).where(Variable.__table__.c.key == key))
+
+
+def test_a_worker_whose_clock_is_a_little_behind_waits_for_its_turn_and_a_wrong_clock_cannot_stop_polling(
+    fresh: TwilioEmulator, conn_id: str, airflow_db: Any
+) -> None:
+    ahead, behind, answers = Clock(), Clock(), Answers()
+    behind.now = ahead.now - 5  # five seconds behind the worker that polls first
+    since = datetime.now(timezone.utc) - timedelta(seconds=5)
+    first, second = poller(conn_id, ahead, answers, since, {ALICE}), poller(conn_id, behind, answers, since, {ALICE})
+    fresh.clear_request_log()
+
+    first.round()
+    second.round()
+    assert list_requests(fresh) == [ALICE]  # one poll: the turn stamped 5 s "in the future" still counts
+    behind.now += 15  # an interval after the first poll, by the later clock
+    second.round()
+    assert list_requests(fresh) == [ALICE, ALICE]
+
+    # A worker whose clock is two hours behind sees the last turn two hours "ahead": a clock error, not a
+    # reason to stop polling for two hours. Its stamp, in the past for the others, holds nobody up either.
+    second.clock = lambda: behind.now - 7200
+    second.round()
+    first.clock = lambda: behind.now + 15
+    first.round()
+    assert list_requests(fresh) == [ALICE] * 4
