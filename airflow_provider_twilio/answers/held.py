@@ -2,9 +2,12 @@
 
 ``apply_held`` reads the held messages of waiting task instances and records each one whose task is now
 parked, exactly once: the first process to claim ``twilio_hitl_applied_<sid>`` applies it, in the same
-transaction. The api-server runs it every ``APPLY_EVERY`` seconds in a daemon thread per worker
-(``ensure_applying``), started with the webhook receiver; a poller may call it on its own schedule.
-A held answer whose task stopped waiting before it was parked is never applied.
+transaction. A poller may call it on its own schedule. In the api-server, ``ensure_applying`` runs it
+every ``APPLY_EVERY`` seconds in a daemon thread per worker, only while there is something held: the
+thread starts when the receiver starts (for answers held before a restart) and whenever a text is
+held, and ends after a round that finds nothing held (or after ``MAX_FAILED_ROUNDS`` failing rounds
+in a row; the next text starts it again). A held answer whose task stopped waiting before it was
+parked is never applied.
 """
 
 from __future__ import annotations
@@ -25,17 +28,35 @@ from airflow_provider_twilio.answers.resolve import apply, in_transaction
 log = logging.getLogger(__name__)
 
 APPLY_EVERY = 1.0
-ERROR_LOG_EVERY = 300.0
+MAX_FAILED_ROUNDS = 60
 APPLIED_PREFIX = "twilio_hitl_applied_"
 
 _lock = threading.Lock()
 _running: tuple[int, threading.Thread] | None = None
+_kicked = False
+"""Set by every ``ensure_applying``: the thread does not end in the round it was asked to run."""
 
 
 def apply_held() -> list[Outcome]:
     """Record every held answer whose task is parked now; send each its confirmation (or "Already answered")."""
+    return _apply(_held())
+
+
+def ensure_applying() -> None:
+    """Apply held answers in this process until none is left (a forked worker starts its own thread)."""
+    global _running, _kicked
+    with _lock:
+        _kicked = True
+        if _running is not None and _running[0] == os.getpid() and _running[1].is_alive():
+            return
+        thread = threading.Thread(target=_loop, name="twilio-hitl-held-answers", daemon=True)
+        thread.start()
+        _running = (os.getpid(), thread)
+
+
+def _apply(held: list[tuple[str, PendingRequest, dict[str, Any]]]) -> list[Outcome]:
     outcomes = []
-    for sid, request, note in _held():
+    for sid, request, note in held:
 
         def work(session: Any, sid: str = sid, request: PendingRequest = request, note: dict[str, Any] = note) -> Any:
             return _apply_one(session, sid, request, note)
@@ -49,27 +70,26 @@ def apply_held() -> list[Outcome]:
     return outcomes
 
 
-def ensure_applying() -> None:
-    """Start the applying thread in this process unless it runs (a forked worker starts its own)."""
-    global _running
-    with _lock:
-        if _running is not None and _running[0] == os.getpid() and _running[1].is_alive():
-            return
-        thread = threading.Thread(target=_loop, name="twilio-hitl-held-answers", daemon=True)
-        thread.start()
-        _running = (os.getpid(), thread)
-
-
 def _loop() -> None:
-    logged_at = 0.0
+    global _running, _kicked
+    failed = 0
     while True:
         time.sleep(APPLY_EVERY)
+        with _lock:
+            _kicked = False
         try:
-            apply_held()
+            held = _held()
+            left = len(held) - len(_apply(held))
+            failed = 0
         except Exception:
-            if time.monotonic() - logged_at > ERROR_LOG_EVERY:
-                logged_at = time.monotonic()
+            failed += 1
+            left = 1
+            if failed == 1:
                 log.exception("Applying held HITL answers failed; trying again every %.0f s", APPLY_EVERY)
+        with _lock:
+            if (left == 0 or failed >= MAX_FAILED_ROUNDS) and not _kicked:
+                _running = None
+                return
 
 
 def _apply_one(session: Any, sid: str, request: PendingRequest, note: dict[str, Any]) -> Outcome | None:

@@ -12,7 +12,7 @@ from airflow_provider_twilio.webhooks.config import WebhookConfig
 
 
 def start() -> None:
-    """Apply held answers in this api-server worker (answers that came before their task was parked)."""
+    """Apply held answers (that came before their task was parked) in this api-server worker until none is left."""
     from airflow_provider_twilio.answers.held import ensure_applying
 
     ensure_applying()
@@ -20,12 +20,14 @@ def start() -> None:
 
 def offer_text(config: WebhookConfig, form: Any) -> str:
     """What became of the text as an answer (for the log): answered, held, refused, not_for_us, ..."""
+    from airflow_provider_twilio.answers.outcome import Result
     from airflow_provider_twilio.answers.resolve import answer_by_text
     from airflow_provider_twilio.webhooks.forms import inbound_form
 
-    start()
     text = inbound_form(form, config.account_sid)
     outcome = answer_by_text(
         config.conn_id, from_number=text.from_, to_number=text.to, body=text.body, message_sid=text.sid
     )
+    if outcome.result is Result.HELD:
+        start()
     return outcome.result.value

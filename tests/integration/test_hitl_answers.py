@@ -15,7 +15,10 @@ import pytest
 
 from tests.support.hitl_db import ALICE, BOB, CAROL, NUMBER, STRANGER, hitl_supported
 
-pytestmark = pytest.mark.skipif(not hitl_supported(), reason="Airflow's human-in-the-loop operators need 3.1+")
+pytestmark = [
+    pytest.mark.every_line,
+    pytest.mark.skipif(not hitl_supported(), reason="Airflow's human-in-the-loop operators need 3.1+"),
+]
 
 RESPONDENTS = {ALICE: "alice", BOB: "bob"}
 _runs = itertools.count()
@@ -256,3 +259,26 @@ def test_a_keypress_answers_with_the_option_of_its_number(run: tuple[Any, str], 
     assert answer_by_key(request, from_number=BOB, digit="2", call_sid="CA" + "2" * 32).result is Result.DUPLICATE
     assert hitl_row(ti.id).chosen_options == ["us"]
     assert texts_to(twilio_emulator, BOB) == []
+
+
+def test_the_applying_thread_runs_while_an_answer_is_held_and_then_ends(
+    run: tuple[Any, str], twilio_emulator: Any
+) -> None:
+    from airflow_provider_twilio.answers import held
+    from airflow_provider_twilio.answers.outcome import Result
+    from airflow_provider_twilio.answers.parking import resumes_itself
+    from tests.support.emulator import wait_for
+    from tests.support.hitl_db import hitl_row, park
+
+    if resumes_itself():
+        pytest.skip("before Airflow 3.3 the HITL trigger resumes the deferred task, so an early answer is not held")
+    dag, run_id = run
+    ti = park(dag, run_id, "approve", RESPONDENTS, state="running")
+    assert answer("approve").result is Result.HELD
+    held.ensure_applying()
+    assert wait_for(lambda: held._running is not None, 5.0)
+    park_again(ti, parked_ago=60.0)
+
+    assert wait_for(lambda: hitl_row(ti.id).responded_at is not None, 60.0)
+    assert wait_for(lambda: held._running is None, 60.0)  # nothing held any more: the thread ended
+    assert texts_to(twilio_emulator, ALICE) == ["Recorded: Approve for 'Deploy 2.4.1 to production?'"]

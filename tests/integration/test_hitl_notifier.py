@@ -10,7 +10,10 @@ import pytest
 
 from tests.support.hitl_db import ALICE, BOB, NUMBER, hitl_supported
 
-pytestmark = pytest.mark.skipif(not hitl_supported(), reason="Airflow's human-in-the-loop operators need 3.1+")
+pytestmark = [
+    pytest.mark.every_line,
+    pytest.mark.skipif(not hitl_supported(), reason="Airflow's human-in-the-loop operators need 3.1+"),
+]
 
 _runs = itertools.count()
 
