@@ -266,9 +266,15 @@ def _oldest_request(conn_id: str, phone: str) -> datetime | None:
 
 
 def _answer_by_text(conn_id: str, **message: Any) -> Any:
+    """``answer_by_text``; an answer held until its task is parked gets this worker applying held answers."""
+    from airflow_provider_twilio.answers.held import ensure_applying
+    from airflow_provider_twilio.answers.outcome import Result
     from airflow_provider_twilio.answers.resolve import answer_by_text
 
-    return answer_by_text(conn_id, **message)
+    outcome = answer_by_text(conn_id, **message)
+    if outcome.result is Result.HELD:
+        ensure_applying()
+    return outcome
 
 
 async def run_forever(poller: InboxPoller) -> None:
@@ -287,8 +293,8 @@ async def run_forever(poller: InboxPoller) -> None:
 def create_app() -> Any:
     """The app the plugin mounts: no routes; its lifespan runs the poller (unless the interval is 0).
 
-    On Airflow 3.3+ it also starts the thread that applies answers held until their task is parked
-    (``answers/held.py``; once per process, whoever starts it first).
+    On Airflow 3.3+ it also applies answers held until their task is parked (``answers/held.py``),
+    those held before a restart, and each one a round holds.
     """
     from contextlib import asynccontextmanager, suppress
 
@@ -300,7 +306,7 @@ def create_app() -> Any:
         from airflow_provider_twilio.answers.parking import resumes_itself
 
         if not resumes_itself():
-            ensure_applying()  # answers (a key pressed on a call, a fast text) wait for their task to park
+            ensure_applying()  # answers held before a restart
         interval = configured_interval()
         task = asyncio.create_task(run_forever(InboxPoller(interval))) if interval > 0 else None
         if task is not None:

@@ -70,9 +70,14 @@ def answer_choice(conn_id: str, query: Mapping[str, str], form: Any) -> tuple[st
     request, phone = _request_of(conn_id, choice)
     if request is None or phone is None:
         return f"{pressed}: the request is not pending", NOT_RECORDED_TWIML
+    from airflow_provider_twilio.answers.outcome import Result
     from airflow_provider_twilio.answers.resolve import answer_by_key
 
     result = answer_by_key(request, from_number=phone, digit=choice.digits, call_sid=choice.call_sid)
+    if result.result is Result.HELD:  # the calling task still runs: applied once it is parked
+        from airflow_provider_twilio.answers.held import ensure_applying
+
+        ensure_applying()
     return f"{pressed}: {result.result.value}", answer_twiml(_spoken_outcome(result))
 
 

@@ -239,3 +239,46 @@ def test_a_worker_whose_clock_is_a_little_behind_waits_for_its_turn_and_a_wrong_
     first.clock = lambda: behind.now + 15
     first.round()
     assert list_requests(fresh) == [ALICE] * 4
+
+
+def test_a_text_read_before_its_task_is_parked_is_held_and_applied_once_the_task_is_parked(
+    airflow_db: Any, twilio_emulator: TwilioEmulator
+) -> None:
+    """On Airflow 3.3 the poller's worker applies what it held, with no webhook receiver to do it."""
+    from airflow.models.hitl import HITLDetail
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.variable import Variable
+    from airflow.utils.session import create_session
+    from sqlalchemy import delete, select, update
+
+    from airflow_provider_twilio.answers.inbox import InboxPoller, lease_key
+    from airflow_provider_twilio.answers.parking import resumes_itself
+    from tests.support.hitl_db import ALICE as PHONE
+    from tests.support.hitl_db import NUMBER, create_run, hitl_row, park
+
+    if resumes_itself():
+        pytest.skip("before Airflow 3.3 the HITL trigger resumes the deferred task, so no answer is held")
+    run_id = "hitl_inbox_poller_held"
+    dag = create_run(run_id)
+    ti = park(dag, run_id, "approve", {PHONE: "alice"}, state="running")  # the notifier has not returned yet
+    key = lease_key("twilio_default", PHONE)
+    try:
+        twilio_emulator.inject_inbound(PHONE, NUMBER, "approve")
+        assert InboxPoller(10.0, clock=Clock()).round() == 1
+        assert hitl_row(ti.id).responded_at is None  # held: the task is not parked
+        with create_session() as session:  # parked a while ago: the scheduler has seen it park
+            session.execute(
+                update(TaskInstance)
+                .where(TaskInstance.id == ti.id)
+                .values(state="awaiting_input", updated_at=datetime.now(timezone.utc) - timedelta(seconds=60))
+            )
+        deadline = time.monotonic() + 60
+        while hitl_row(ti.id).responded_at is None:
+            assert time.monotonic() < deadline, "the held answer was not applied within 60 s"
+            time.sleep(0.2)
+        assert hitl_row(ti.id).chosen_options == ["Approve"]
+    finally:
+        with create_session() as session:
+            ids = select(TaskInstance.id).where(TaskInstance.run_id == run_id)
+            session.execute(delete(HITLDetail).where(HITLDetail.ti_id.in_(ids)))
+            session.execute(delete(Variable.__table__).where(Variable.__table__.c.key == key))
