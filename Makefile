@@ -11,7 +11,7 @@ SUITES := 3 2 $(LINES)
 ENVS := env-3 env-2 $(LINES:%=env-%)
 
 .PHONY: env $(ENVS) constraints lint test test-lines $(SUITES:%=test-%) $(SUITES:%=parallel-%) \
-	$(SUITES:%=serial-%) browser demo demo-command bench dist clean
+	$(SUITES:%=serial-%) browser demo demo-command demo-hitl bench dist clean
 
 # One at a time: side by side they were no faster on two cores.
 env: $(ENVS)
@@ -80,13 +80,18 @@ $(SUITES:%=parallel-%): parallel-%: env-%
 $(SUITES:%=serial-%): serial-%: env-%
 	$(call serial,$(PYTHON_$*),$(MARKS_$*))
 
-# The approval conversation (dag.test()), then the SMS command one (real Airflow 3 processes).
+# The approval conversation (dag.test()), then the SMS command one and Airflow's own approval answered
+# by text with no public URL (both in real Airflow 3 processes).
 demo: env-3
 	$(AF3) scripts/demo.py
 	$(AF3) scripts/demo_sms_command.py
+	$(AF3) scripts/demo_hitl.py
 
 demo-command: env-3
 	$(AF3) scripts/demo_sms_command.py
+
+demo-hitl: env-3
+	$(AF3) scripts/demo_hitl.py
 
 bench: env-3
 	$(AF3) benchmarks/run_all.py

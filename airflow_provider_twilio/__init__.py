@@ -56,6 +56,7 @@ def get_provider_info() -> dict[str, Any]:
             "airflow_provider_twilio.notifications.sms.TwilioSmsNotifier",
             "airflow_provider_twilio.notifications.voice.TwilioCallNotifier",
             "airflow_provider_twilio.notifications.hitl.TwilioHITLNotifier",
+            "airflow_provider_twilio.notifications.hitl_call.TwilioHITLCallNotifier",
         ],
         "plugins": [
             {"name": "twilio_webhooks", "plugin-class": "airflow_provider_twilio.webhooks.plugin.TwilioWebhooksPlugin"}

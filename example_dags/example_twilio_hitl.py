@@ -8,6 +8,11 @@ from anyone else records nothing. Whoever answers first, in the UI or by text, w
 
 Replies reach Airflow through the provider's webhook receiver on Airflow 3.3+: point the number's
 "A message comes in" webhook at ``https://<api-server>/twilio/twilio_default/sms`` (docs/webhooks.md).
+Without a public URL, the api-server reads the replies from Twilio instead (Airflow 3.1+).
+
+``example_twilio_hitl_call`` asks the same on the phone: ``TwilioHITLCallNotifier`` calls alice, then
+bob, says the subject and "Press 1 for Approve, 2 for Reject", and the key answers (Airflow 3.3+, the
+connection's ``webhook_base_url`` reachable by Twilio, ``[api] secret_key`` set alike everywhere).
 See docs/hitl.md.
 """
 
@@ -15,7 +20,7 @@ from __future__ import annotations
 
 import datetime
 
-from airflow_provider_twilio.notifications.hitl import HITL_AVAILABLE, TwilioHITLNotifier
+from airflow_provider_twilio.notifications.hitl import HITL_AVAILABLE, TwilioHITLCallNotifier, TwilioHITLNotifier
 
 ON_CALL = {"+15551230001": "alice", "+15551230002": "bob"}
 
@@ -51,3 +56,26 @@ if HITL_AVAILABLE:  # Airflow 2.11 and 3.0 have no human-in-the-loop operators: 
             return "deployed"
 
         canary() >> approve >> deploy()
+
+    with DAG(
+        dag_id="example_twilio_hitl_call",
+        schedule=None,
+        start_date=datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc),
+        catchup=False,
+        params={"version": "2.4.1"},
+        tags=["example", "twilio"],
+        doc_md=__doc__,
+    ):
+        approve_by_call = ApprovalOperator(
+            task_id="approve_deploy",
+            subject="Deploy {{ params.version }} to production?",
+            notifiers=[TwilioHITLCallNotifier(to=list(ON_CALL), respondents=ON_CALL)],
+            assigned_users=[{"id": "alice", "name": "Alice"}, {"id": "bob", "name": "Bob"}],
+            response_timeout=datetime.timedelta(hours=1),
+        )
+
+        @task
+        def deploy_after_call() -> str:
+            return "deployed"
+
+        approve_by_call >> deploy_after_call()

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_twilio.notifications.base import TwilioNotifierBase
+from airflow_provider_twilio.notifications.hitl_call import TwilioHITLCallNotifier as TwilioHITLCallNotifier
 
 if TYPE_CHECKING:
     from airflow_provider_twilio.sending.core import SendOutcome

@@ -1,8 +1,9 @@
 """The FastAPI app the plugin mounts at ``/twilio`` on Airflow 3's api-server.
 
 ``POST /twilio/{conn_id}/sms`` (a number's "A message comes in" webhook),
-``POST /twilio/{conn_id}/status`` (message status callbacks) and ``POST /twilio/{conn_id}/gather``
-(the key a person pressed on a call placed with ``require_keypress``). Every request must carry
+``POST /twilio/{conn_id}/status`` (message status callbacks), ``POST /twilio/{conn_id}/gather``
+(the key a person pressed on a call placed with ``require_keypress``) and ``POST /twilio/{conn_id}/choice``
+(the option chosen by key on a human-in-the-loop call). Every request must carry
 Twilio's signature for the URL Twilio called; anything else is refused before anything is recorded:
 
 - a body over ``MAX_BODY_BYTES``: 413;
@@ -237,6 +238,17 @@ def _keypress(config: WebhookConfig, form: Any, query: Mapping[str, str]) -> tup
     return f"{pressed}: {outcome.value}", answer_twiml(keypress.digits, keypress.expected, True)
 
 
+def _choice(config: WebhookConfig, form: Any, query: Mapping[str, str]) -> tuple[str, str]:
+    """A key pressed on a human-in-the-loop call (see hitl_keypress.py); the same refusals as a keypress."""
+    from airflow_provider_twilio.webhooks.hitl_keypress import answer_choice
+    from airflow_provider_twilio.webhooks.keypresses import BadGather
+
+    try:
+        return answer_choice(config.conn_id, query, form)
+    except BadGather as err:
+        raise Refused(400, str(err)) from None
+
+
 def create_app() -> FastAPI:
     from starlette.concurrency import run_in_threadpool
 
@@ -272,5 +284,9 @@ def create_app() -> FastAPI:
     @app.post("/{conn_id}/gather")
     async def keypress(request: Request, conn_id: str) -> Response:
         return await receive(request, conn_id, _keypress, "gather")
+
+    @app.post("/{conn_id}/choice")
+    async def choice(request: Request, conn_id: str) -> Response:
+        return await receive(request, conn_id, _choice, "choice")
 
     return app
