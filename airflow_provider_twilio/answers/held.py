@@ -98,8 +98,7 @@ def _apply_one(session: Any, sid: str, request: PendingRequest, note: dict[str, 
         return None
     phone = note["from"]
     user = request.user_for(phone) or ""
-    reply = note.get("via") != "call"
-    return apply(session, ti, request, note["chosen"], phone, sid, note["via"], user, reply=reply)
+    return apply(session, ti, request, note["chosen"], phone, sid, note["via"], user, reply=True)
 
 
 def _ti_if_parked(session: Any, request: PendingRequest) -> Any | None:

@@ -56,7 +56,11 @@ def answer_by_text(
 
 
 def answer_by_key(request: PendingRequest, *, from_number: str, digit: str, call_sid: str) -> Outcome:
-    """Answer ``request`` with the option whose number was pressed (1 is the first option). No text is sent."""
+    """Answer ``request`` with the option whose number was pressed (1 is the first option).
+
+    The answer is confirmed by text to the phone that pressed it, from the number that called, as a
+    texted answer is; a key that answers nothing gets no text (the call itself says so).
+    """
     chosen = _option_by_digit(request.options, digit)
 
     def decide(session: Any) -> Outcome:
@@ -67,9 +71,12 @@ def answer_by_key(request: PendingRequest, *, from_number: str, digit: str, call
             return Outcome(Result.REFUSED, request)
         if chosen is None:
             return Outcome(Result.INVALID, request)
-        return _answer(session, ti, request, (chosen,), from_number, call_sid, "call", reply=False)
+        return _answer(session, ti, request, (chosen,), from_number, call_sid, "call", reply=True)
 
-    return in_transaction(decide)
+    outcome = in_transaction(decide)
+    if outcome.reply:
+        send_reply(request.conn_id, to=from_number, from_=request.sender, body=outcome.reply)
+    return outcome
 
 
 def in_transaction(work: Callable[[Any], T]) -> T:

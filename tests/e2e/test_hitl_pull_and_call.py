@@ -151,6 +151,9 @@ def test_the_call_notifier_calls_in_order_and_the_first_person_presses_1_to_appr
     choices = [d for d in emulator.webhook_log() if d["kind"] == "voice" and d["sid"] == call["sid"]]
     assert [d["status"] for d in choices] == [200]
     assert choices[0]["url"].startswith(f"http://127.0.0.1:{stack.api_port}/twilio/twilio_calls/choice?")
+    # The key's answer is confirmed by text too, once, to the person who pressed it.
+    texts = [m["body"] for m in emulator.messages() if m["to"] == CALLED_FIRST and m["direction"] != "inbound"]
+    assert texts == ["Recorded: Approve for 'Deploy 2.4.1 to production?'"]
 
 
 @pytest.mark.skipif(
