@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from functools import partial
 from typing import Any
@@ -254,9 +255,15 @@ def create_app() -> FastAPI:
 
     from airflow_provider_twilio.webhooks import hitl, upkeep
 
-    app = FastAPI(title="Twilio webhooks", docs_url=None, redoc_url=None, openapi_url=None)
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Only a serving api-server worker applies HITL answers held before a restart: merely building
+        # the app (a probe, a CLI command) starts no thread that touches the metadata DB.
+        await run_in_threadpool(hitl.start)
+        yield
+
+    app = FastAPI(title="Twilio webhooks", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     upkeep.ensure_running()  # also for deployments whose watchers all poll: their events are re-queued too
-    hitl.start()  # HITL answers that came before their task was parked
 
     async def receive(request: Request, conn_id: str, handle: Handler, kind: str) -> Response:
         try:
