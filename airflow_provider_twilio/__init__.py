@@ -55,6 +55,8 @@ def get_provider_info() -> dict[str, Any]:
         "notifications": [
             "airflow_provider_twilio.notifications.sms.TwilioSmsNotifier",
             "airflow_provider_twilio.notifications.voice.TwilioCallNotifier",
+            "airflow_provider_twilio.notifications.hitl.TwilioHITLNotifier",
+            "airflow_provider_twilio.notifications.hitl_call.TwilioHITLCallNotifier",
         ],
         "plugins": [
             {"name": "twilio_webhooks", "plugin-class": "airflow_provider_twilio.webhooks.plugin.TwilioWebhooksPlugin"}

@@ -23,13 +23,16 @@ SETTING = "[api] secret_key"
 ENV_VAR = "AIRFLOW__API__SECRET_KEY"
 LABEL = b"airflow-provider-twilio/keypress-action/v1"
 """Derivation label: a key made for keypress URLs is good for nothing else, and vice versa."""
+CHOICE_LABEL = b"airflow-provider-twilio/choice-action/v1"
+"""The label for the URLs of calls that ask to choose an option (a human-in-the-loop request): a MAC
+made for one kind of URL is never good for the other."""
 UNSET = frozenset({"", "{SECRET_KEY}"})
 """What ``[api] secret_key`` reads as when it was never set (the Task SDK leaves the template unexpanded)."""
 
 
 @dataclass(frozen=True)
 class ActionClaim:
-    """What a keypress action URL vouches for: which connection's call, which try of which task, which key."""
+    """What an action URL vouches for: which connection's call, which try of which task, which key (or keys)."""
 
     conn_id: str
     dag_id: str
@@ -45,9 +48,9 @@ class ActionClaim:
         return json.dumps(fields, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
-def derive_key(secret: str) -> bytes:
-    """A key for keypress URLs only, from the deployment secret (an HKDF-style extract under a fixed label)."""
-    return hmac.new(secret.encode("utf-8"), LABEL, hashlib.sha256).digest()
+def derive_key(secret: str, label: bytes = LABEL) -> bytes:
+    """A key for one kind of action URL only, from the deployment secret (an HKDF-style extract under a fixed label)."""
+    return hmac.new(secret.encode("utf-8"), label, hashlib.sha256).digest()
 
 
 def sign(key: bytes, claim: ActionClaim) -> str:
@@ -75,6 +78,6 @@ def deployment_secret() -> str | None:
     return None if value == generated else value
 
 
-def deployment_key() -> bytes | None:
+def deployment_key(label: bytes = LABEL) -> bytes | None:
     secret = deployment_secret()
-    return None if secret is None else derive_key(secret)
+    return None if secret is None else derive_key(secret, label)

@@ -26,7 +26,7 @@ from airflow_provider_twilio.exceptions import (
 from airflow_provider_twilio.retry import RetryPolicy, read_with_retries
 from airflow_provider_twilio.timing import CLOCK_SKEW, created_before
 from airflow_provider_twilio.tracking.calls import CallTracker, call_state
-from airflow_provider_twilio.voice.keypress import KeypressCheck
+from airflow_provider_twilio.voice.keypress import KeypressCheck, accepted, needed
 from airflow_provider_twilio.voice.reconcile import newest_call
 from airflow_provider_twilio.voice.request import CallRequest
 
@@ -42,7 +42,7 @@ def result_of(
 
     The key pressed itself is in the call's ``twilio_keypress_<CallSid>`` XCom and in the log.
     """
-    acknowledged = pressed == keypress.key if keypress else state["answered_by"] == "human"
+    acknowledged = keypress.accepts(pressed) if keypress else state["answered_by"] == "human"
     return {
         "to": state["to"],
         "sid": state["sid"],
@@ -77,9 +77,11 @@ def outcome_text(result: dict[str, Any], require_keypress: str | None = None, pr
         text += f", error {result['error_code']} ({result['error_type']})"
     if require_keypress and result["sid"] and result["status"] in ANSWERED_STATUSES:
         if pressed:
-            text += f", pressed {pressed}" + ("" if pressed == require_keypress else f" (needed {require_keypress})")
+            text += f", pressed {pressed}" + (
+                "" if accepted(pressed, require_keypress) else f" (needed {needed(require_keypress)})"
+            )
         else:
-            text += f", no key pressed (needed {require_keypress})"
+            text += f", no key pressed (needed {needed(require_keypress)})"
     return text + (": acknowledged" if result["acknowledged"] else ": not acknowledged")
 
 
@@ -89,7 +91,9 @@ def unacknowledged_error(
     pressed: Mapping[str, str | None] | None = None,
 ) -> TwilioCallFailedError:
     """Names who was called and what happened on each call (with ``pressed``: the key recorded per call SID)."""
-    how = f"none acknowledged by pressing {require_keypress}" if require_keypress else "none answered by a human"
+    how = (
+        f"none acknowledged by pressing {needed(require_keypress)}" if require_keypress else "none answered by a human"
+    )
     keys = pressed or {}
     lines = [
         f"{r['to']}: {outcome_text(r, require_keypress, keys.get(r['sid']) if r['sid'] else None)}"

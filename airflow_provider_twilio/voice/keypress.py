@@ -111,9 +111,23 @@ UNRECORDED_TWIML = twiml.response(twiml.say(UNRECORDED), "<Hangup/>")
 """The one answer to every refused keypress, whatever the reason: it tells nothing about what exists."""
 
 
+def accepted(pressed: str | None, keys: str) -> bool:
+    """Whether ``pressed`` is exactly one of ``keys`` (one key to acknowledge, or one per option to choose)."""
+    return pressed is not None and len(pressed) == 1 and pressed in keys
+
+
+def needed(keys: str) -> str:
+    """The keys that count, in words: ``1``, or ``1 or 2``."""
+    return " or ".join(keys)
+
+
 @dataclass(frozen=True)
 class KeypressCheck:
-    """How the escalation decides a call was acknowledged when a key is required."""
+    """How the escalation decides a call was acknowledged when a key is required.
+
+    ``key`` is the key that acknowledges, or, for a call that asks to choose, every key that chooses
+    something (``"12"``): pressing any one of them acknowledges.
+    """
 
     key: str
     read: Callable[[str], Any]
@@ -129,8 +143,11 @@ class KeypressCheck:
         digits = record.get("digits")
         return digits if isinstance(digits, str) else None
 
+    def accepts(self, pressed: str | None) -> bool:
+        return accepted(pressed, self.key)
+
     def acknowledged(self, call_sid: str) -> bool:
-        return self.pressed(call_sid) == self.key
+        return self.accepts(self.pressed(call_sid))
 
 
 def xcom_reader(ti: Any) -> Callable[[str], Any]:

@@ -68,6 +68,10 @@ class Keypress:
     def matched(self) -> bool:
         return self.digits == self.expected
 
+    def mac_key(self) -> bytes | None:
+        """The deployment's key for this kind of action URL (None when ``[api] secret_key`` is unset)."""
+        return deployment_key()
+
     def record(self) -> dict[str, Any]:
         """The XCom value: what was pressed on which call, and whether it was the key asked for."""
         return {
@@ -115,7 +119,7 @@ def parse(query: Mapping[str, str], form: Any) -> Keypress:
 
 def genuine_url(keypress: Keypress, conn_id: str) -> bool:
     """Whether this deployment wrote the URL for this connection, task instance, try and key."""
-    key = deployment_key()
+    key = keypress.mac_key()
     if key is None or keypress.try_number is None or not keypress.mac:
         return False
     return verify(key, claim(conn_id, keypress.ti, keypress.try_number, keypress.expected), keypress.mac)

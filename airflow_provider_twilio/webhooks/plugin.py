@@ -1,8 +1,10 @@
 """The Airflow plugin that mounts the webhook receiver at ``/twilio`` on Airflow 3's api-server.
 
 Every Airflow process loads plugins (scheduler, triggerer, each task), but only the api-server mounts
-FastAPI apps: the app is built (and FastAPI imported) the first time the api-server asks for it. On
-Airflow 2 (no FastAPI plugins) and 3.0-3.2 (no asset state store) it registers with nothing to mount.
+FastAPI apps: the apps are built (and FastAPI imported) the first time the api-server asks for them.
+The receiver needs Airflow 3.3+ (the asset state store); on 3.1+ (human-in-the-loop) the plugin also
+mounts the inbox poller of the pull path (``answers/inbox.py``), an app with no routes whose lifespan
+polls. On Airflow 2 (no FastAPI plugins) and 3.0 it registers with nothing to mount.
 """
 
 from __future__ import annotations
@@ -18,6 +20,16 @@ from airflow_provider_twilio.webhook_paths import URL_PREFIX
 __all__ = ["URL_PREFIX", "TwilioWebhooksPlugin"]
 
 
+def _hitl_supported() -> bool:
+    """Airflow 3.1+: human-in-the-loop requests exist to be answered."""
+    from importlib.util import find_spec
+
+    try:
+        return find_spec("airflow.models.hitl") is not None
+    except ModuleNotFoundError:
+        return False
+
+
 class _ReceiverApps(Sequence[dict[str, Any]]):
     """``fastapi_apps`` whose one entry is created on first access."""
 
@@ -25,11 +37,16 @@ class _ReceiverApps(Sequence[dict[str, Any]]):
     def _apps(self) -> list[dict[str, Any]]:
         from airflow_provider_twilio.capabilities import webhooks_supported
 
-        if not webhooks_supported():
-            return []
-        from airflow_provider_twilio.webhooks.receiver import create_app
+        apps = []
+        if _hitl_supported():
+            from airflow_provider_twilio.answers import inbox
 
-        return [{"app": create_app(), "url_prefix": URL_PREFIX, "name": "Twilio webhooks"}]
+            apps.append({"app": inbox.create_app(), "url_prefix": inbox.URL_PREFIX, "name": "Twilio HITL inbox"})
+        if webhooks_supported():
+            from airflow_provider_twilio.webhooks.receiver import create_app
+
+            apps.append({"app": create_app(), "url_prefix": URL_PREFIX, "name": "Twilio webhooks"})
+        return apps
 
     @overload
     def __getitem__(self, index: int) -> dict[str, Any]: ...

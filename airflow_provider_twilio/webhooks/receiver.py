@@ -1,8 +1,9 @@
 """The FastAPI app the plugin mounts at ``/twilio`` on Airflow 3's api-server.
 
 ``POST /twilio/{conn_id}/sms`` (a number's "A message comes in" webhook),
-``POST /twilio/{conn_id}/status`` (message status callbacks) and ``POST /twilio/{conn_id}/gather``
-(the key a person pressed on a call placed with ``require_keypress``). Every request must carry
+``POST /twilio/{conn_id}/status`` (message status callbacks), ``POST /twilio/{conn_id}/gather``
+(the key a person pressed on a call placed with ``require_keypress``) and ``POST /twilio/{conn_id}/choice``
+(the option chosen by key on a human-in-the-loop call). Every request must carry
 Twilio's signature for the URL Twilio called; anything else is refused before anything is recorded:
 
 - a body over ``MAX_BODY_BYTES``: 413;
@@ -13,6 +14,9 @@ Twilio's signature for the URL Twilio called; anything else is refused before an
 - a signed SMS or status form that is not exactly Twilio's, or another split of a message already
   received (``forms.py``, ``deliveries.py``): 400;
 - a signed gather request that names no task instance, key or call: 400.
+
+An accepted SMS is then offered to Airflow's human-in-the-loop requests waiting for an answer by text
+(``webhooks/hitl.py``, ``answers/``).
 
 An accepted SMS or status webhook is answered with empty TwiML, so Twilio sends no reply; a
 keypress with TwiML that tells the person whether it acknowledged the alert, then hangs up.
@@ -204,6 +208,17 @@ def _asset_events(record: Callable[[WebhookConfig, Any], int], kind: str) -> Han
     return handle
 
 
+def _and_hitl_answers(handle: Handler) -> Handler:
+    """Then offer the text to Airflow's HITL requests that wait for an answer by text (``webhooks/hitl.py``)."""
+    from airflow_provider_twilio.webhooks.hitl import offer_text
+
+    def handle_and_answer(config: WebhookConfig, form: Any, query: Mapping[str, str]) -> tuple[str, str]:
+        note, answer = handle(config, form, query)
+        return f"{note}; as a HITL answer: {offer_text(config, form)}", answer
+
+    return handle_and_answer
+
+
 def _keypress(config: WebhookConfig, form: Any, query: Mapping[str, str]) -> tuple[str, str]:
     """Record the key if the call is one the named task instance placed and still waits on (see keypresses.py).
 
@@ -224,13 +239,25 @@ def _keypress(config: WebhookConfig, form: Any, query: Mapping[str, str]) -> tup
     return f"{pressed}: {outcome.value}", answer_twiml(keypress.digits, keypress.expected, True)
 
 
+def _choice(config: WebhookConfig, form: Any, query: Mapping[str, str]) -> tuple[str, str]:
+    """A key pressed on a human-in-the-loop call (see hitl_keypress.py); the same refusals as a keypress."""
+    from airflow_provider_twilio.webhooks.hitl_keypress import answer_choice
+    from airflow_provider_twilio.webhooks.keypresses import BadGather
+
+    try:
+        return answer_choice(config.conn_id, query, form)
+    except BadGather as err:
+        raise Refused(400, str(err)) from None
+
+
 def create_app() -> FastAPI:
     from starlette.concurrency import run_in_threadpool
 
-    from airflow_provider_twilio.webhooks import upkeep
+    from airflow_provider_twilio.webhooks import hitl, upkeep
 
     app = FastAPI(title="Twilio webhooks", docs_url=None, redoc_url=None, openapi_url=None)
     upkeep.ensure_running()  # also for deployments whose watchers all poll: their events are re-queued too
+    hitl.start()  # HITL answers that came before their task was parked
 
     async def receive(request: Request, conn_id: str, handle: Handler, kind: str) -> Response:
         try:
@@ -248,7 +275,7 @@ def create_app() -> FastAPI:
     @app.post("/{conn_id}/sms")
     async def inbound_sms(request: Request, conn_id: str) -> Response:
         record = partial(_inbound_events, token=request.headers.get(IDEMPOTENCY_TOKEN))
-        return await receive(request, conn_id, _asset_events(record, "sms"), "sms")
+        return await receive(request, conn_id, _and_hitl_answers(_asset_events(record, "sms")), "sms")
 
     @app.post("/{conn_id}/status")
     async def status_callback(request: Request, conn_id: str) -> Response:
@@ -258,5 +285,9 @@ def create_app() -> FastAPI:
     @app.post("/{conn_id}/gather")
     async def keypress(request: Request, conn_id: str) -> Response:
         return await receive(request, conn_id, _keypress, "gather")
+
+    @app.post("/{conn_id}/choice")
+    async def choice(request: Request, conn_id: str) -> Response:
+        return await receive(request, conn_id, _choice, "choice")
 
     return app

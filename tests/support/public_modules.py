@@ -18,6 +18,8 @@ PUBLIC_MODULES = (
     "airflow_provider_twilio.sensors.voice",
     "airflow_provider_twilio.triggers.voice",
     "airflow_provider_twilio.notifications.voice",
+    "airflow_provider_twilio.notifications.hitl",
+    "airflow_provider_twilio.notifications.hitl_call",
     "airflow_provider_twilio.webhooks.plugin",  # every Airflow process loads plugins
 )
 HEAVY = ("twilio", "requests", "aiohttp", "phonenumbers", "regex")

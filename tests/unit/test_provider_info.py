@@ -80,6 +80,8 @@ def test_provider_info_names_the_provider_parts() -> None:
     assert info["notifications"] == [
         "airflow_provider_twilio.notifications.sms.TwilioSmsNotifier",
         "airflow_provider_twilio.notifications.voice.TwilioCallNotifier",
+        "airflow_provider_twilio.notifications.hitl.TwilioHITLNotifier",
+        "airflow_provider_twilio.notifications.hitl_call.TwilioHITLCallNotifier",
     ]
     assert info["extra-links"] == ["airflow_provider_twilio.operators.sms.TwilioConsoleMessagesLink"]
     (connection_type,) = info["connection-types"]

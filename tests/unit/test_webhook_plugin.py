@@ -27,7 +27,8 @@ def test_fastapi_app_only_on_airflow_3_3_and_later() -> None:
     from airflow_provider_twilio.webhooks import webhooks_supported
     from airflow_provider_twilio.webhooks.plugin import TwilioWebhooksPlugin
 
-    apps = list(TwilioWebhooksPlugin.fastapi_apps)
+    # The human-in-the-loop inbox poller (3.1+) is the other app; see the next test.
+    apps = [app for app in TwilioWebhooksPlugin.fastapi_apps if app["url_prefix"] != "/twilio-hitl-inbox"]
     assert webhooks_supported() is (airflow_line() >= (3, 3))
     if not webhooks_supported():
         assert apps == []
@@ -36,3 +37,17 @@ def test_fastapi_app_only_on_airflow_3_3_and_later() -> None:
     assert app["url_prefix"] == "/twilio"
     paths = {(route.path, tuple(sorted(route.methods))) for route in app["app"].routes if hasattr(route, "methods")}
     assert {("/{conn_id}/sms", ("POST",)), ("/{conn_id}/status", ("POST",)), ("/{conn_id}/gather", ("POST",))} <= paths
+    assert ("/{conn_id}/choice", ("POST",)) in paths
+
+
+def test_the_inbox_poller_app_is_mounted_on_airflow_3_1_and_later_and_has_no_routes() -> None:
+    """The pull path runs in the api-server on every line with human-in-the-loop, webhooks or not."""
+    from airflow_provider_twilio.webhooks.plugin import TwilioWebhooksPlugin
+
+    inbox = [app for app in TwilioWebhooksPlugin.fastapi_apps if app["url_prefix"] == "/twilio-hitl-inbox"]
+    if airflow_line() < (3, 1):
+        assert inbox == []
+        return
+    (app,) = inbox
+    assert [route for route in app["app"].routes if hasattr(route, "methods")] == []
+    assert app["app"].router.lifespan_context is not None

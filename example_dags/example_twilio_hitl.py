@@ -1,0 +1,53 @@
+"""Approve a deploy from your phone: Airflow's own ApprovalOperator, texted by TwilioHITLNotifier.
+
+Airflow 3.1+ (human-in-the-loop operators). The notifier texts alice and bob the request: the subject,
+the body as plain text, "1 Approve / 2 Reject", how to answer, a short reference and the Required
+Actions link (when ``[api] base_url`` is set). A reply "approve" (or "1") from alice answers as the
+Airflow user ``alice``, exactly as if she had clicked in the UI, and is confirmed by text; a reply
+from anyone else records nothing. Whoever answers first, in the UI or by text, wins.
+
+Replies reach Airflow through the provider's webhook receiver on Airflow 3.3+: point the number's
+"A message comes in" webhook at ``https://<api-server>/twilio/twilio_default/sms`` (docs/webhooks.md).
+See docs/hitl.md.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from airflow_provider_twilio.notifications.hitl import HITL_AVAILABLE, TwilioHITLNotifier
+
+ON_CALL = {"+15551230001": "alice", "+15551230002": "bob"}
+
+if HITL_AVAILABLE:  # Airflow 2.11 and 3.0 have no human-in-the-loop operators: nothing to define there
+    from airflow.providers.standard.operators.hitl import ApprovalOperator
+    from airflow.sdk import DAG, task
+
+    with DAG(
+        dag_id="example_twilio_hitl",
+        schedule=None,
+        start_date=datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc),
+        catchup=False,
+        params={"version": "2.4.1"},
+        tags=["example", "twilio"],
+        doc_md=__doc__,
+    ):
+
+        @task
+        def canary() -> str:
+            return "0.1%"
+
+        approve = ApprovalOperator(
+            task_id="approve_deploy",
+            subject="Deploy {{ params.version }} to production?",
+            body="Canary error rate: **{{ ti.xcom_pull(task_ids='canary') }}**",
+            notifiers=[TwilioHITLNotifier(to=list(ON_CALL), respondents=ON_CALL)],
+            assigned_users=[{"id": "alice", "name": "Alice"}, {"id": "bob", "name": "Bob"}],
+            response_timeout=datetime.timedelta(hours=1),
+        )
+
+        @task
+        def deploy() -> str:
+            return "deployed"
+
+        canary() >> approve >> deploy()
