@@ -194,6 +194,8 @@ def test_the_dashboard_counts_the_last_day(client: Any, run_id: str) -> None:
 
     data = client.get("/twilio/ui/api/dashboard", headers=bearer("vera", "viewer")).json()
     assert data["sent"] >= 1 and data["delivered"] >= 1 and data["replies"] >= 1
+    hidden = client.get("/twilio/ui/api/dashboard", headers=bearer("nobody", None)).json()
+    assert (hidden["sent"], hidden["replies"], hidden["most_failures"]) == (0, 0, [])  # no DAG it may read
 
 
 def test_the_webhook_routes_keep_the_signature_as_their_only_authentication(client: Any) -> None:
