@@ -98,3 +98,13 @@ def test_the_view_is_loaded_before_the_webhook_receiver_whose_prefix_holds_it() 
     plugins = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["airflow.plugins"]
     assert list(plugins)[:2] == ["twilio_ui", "twilio_webhooks"]
     assert plugins["twilio_ui"] == "airflow_provider_twilio.ui.plugin:TwilioUiPlugin"
+
+
+def test_a_page_holds_the_ids_as_escaped_attributes_and_renders_bodies_as_text() -> None:
+    pytest.importorskip("fastapi", reason="the view's app is FastAPI, which Airflow 3 ships")
+    from airflow_provider_twilio.ui.app import _page
+
+    page = _page("run", {"dag-id": "d", "run-id": '"><script>alert(1)</script>'})
+    assert 'data-run-id="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in page
+    assert "<script>alert(1)" not in page
+    assert "innerHTML" not in page  # the script builds rows with textContent only
