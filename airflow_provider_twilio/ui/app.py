@@ -36,13 +36,13 @@ def create_app(cache: ListCache | None = None) -> FastAPI:
     @app.get("/runs/{dag_id}/{run_id}", response_class=HTMLResponse)
     async def run_page(request: Request, dag_id: str, run_id: str) -> str:
         user = await access.authenticated_user(request)
-        access.require_dag_read(user, dag_id)
+        await run_in_threadpool(access.require_dag_read, user, dag_id)  # reads the DAG's team
         return _page("run", {"dag-id": dag_id, "run-id": run_id})
 
     @app.get("/runs/{dag_id}/{run_id}/tasks/{task_id}/{map_index}", response_class=HTMLResponse)
     async def task_page(request: Request, dag_id: str, run_id: str, task_id: str, map_index: int) -> str:
         user = await access.authenticated_user(request)
-        access.require_dag_read(user, dag_id)
+        await run_in_threadpool(access.require_dag_read, user, dag_id)  # reads the DAG's team
         return _page("run", {"dag-id": dag_id, "run-id": run_id, "task-id": task_id, "map-index": str(map_index)})
 
     @app.get("/api/runs/{dag_id}/{run_id}")
@@ -56,7 +56,7 @@ def create_app(cache: ListCache | None = None) -> FastAPI:
         limit: int = Query(MAX_LIMIT, ge=1, le=MAX_LIMIT),
     ) -> dict[str, Any]:
         user = await access.authenticated_user(request)
-        access.require_dag_read(user, dag_id)
+        await run_in_threadpool(access.require_dag_read, user, dag_id)  # reads the DAG's team
         data = await run_in_threadpool(run_timeline, lists, user, dag_id, run_id, task_id, map_index)
         if data is None:
             raise HTTPException(status_code=404, detail="No such DAG run")

@@ -206,3 +206,28 @@ def test_the_webhook_routes_keep_the_signature_as_their_only_authentication(clie
     assert os.environ.get("AIRFLOW_CONN_TWILIO_DEFAULT")
     response = client.post("/twilio/twilio_default/sms", data={"From": APPROVER, "Body": "hi"})
     assert response.status_code == 403  # no signature: refused by the receiver, not by Airflow's login
+
+
+def test_a_viewer_of_another_teams_dags_gets_403_for_this_one(
+    client: Any, run_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The auth manager is asked about this DAG by id: one that keeps it from a team's users gets 403."""
+    from airflow.api_fastapi.app import get_auth_manager
+
+    from tests.support.ui_api import bearer
+
+    manager = get_auth_manager()
+    allowed = manager.is_authorized_dag
+    asked: list[tuple[str, Any]] = []
+
+    def other_teams_dags_only(*, method: str, user: Any, access_entity: Any = None, details: Any = None) -> bool:
+        asked.append((details.id, access_entity))
+        if user.get_name() == "other_team" and details.id == DAG_ID:
+            return False
+        return bool(allowed(method=method, user=user, access_entity=access_entity, details=details))
+
+    monkeypatch.setattr(manager, "is_authorized_dag", other_teams_dags_only)
+    assert client.get(data_path(run_id), headers=bearer("other_team", "viewer")).status_code == 403
+    assert client.get(f"/twilio/ui/runs/{DAG_ID}/{run_id}", headers=bearer("other_team", "viewer")).status_code == 403
+    assert client.get(data_path(run_id), headers=bearer("vera", "viewer")).status_code == 200
+    assert {dag_id for dag_id, _ in asked} == {DAG_ID}
