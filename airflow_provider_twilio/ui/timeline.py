@@ -31,6 +31,11 @@ def _stamp(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _second(value: datetime | None) -> str:
+    """A record time cut to the second, comparable with Twilio's one-second log dates."""
+    return value.replace(microsecond=0).isoformat() if value is not None else ""
+
+
 def sends(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, list) and all(isinstance(v, dict) and "num_segments" in v and "to" in v for v in value):
         return value
@@ -54,8 +59,8 @@ def build(
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """The events and the list errors (by connection), for one run or task instance.
 
-    Replies found only in the log (not matched by a sensor) belong to the run, or to the HITL task
-    that asked: a send task's own tab leaves them out.
+    Texts found only in the log (replies no sensor matched, echoes) belong to the run, or to the HITL
+    task that asked: a send task's own tab leaves them out.
     """
     events: list[dict[str, Any]] = []
     errors: list[str] = []
@@ -85,7 +90,7 @@ def build(
                     texted.setdefault(conn_id, set()).add(result["to"])
                 if live.get("from"):
                     senders.setdefault(conn_id, set()).add(live["from"])
-                since.setdefault(conn_id, live.get("time") or _stamp(row.timestamp) or "")
+                since.setdefault(conn_id, live.get("time") or _second(row.timestamp))
             for result in calls(row.value):
                 live = log("calls", row).records.get(result.get("sid") or "", {})
                 events.append(_call_event(result, live, row, where, show))
@@ -124,7 +129,7 @@ def build(
             texted.setdefault(conn_id, set()).update(respondents)
             if row.value.get("sender"):
                 senders.setdefault(conn_id, set()).add(row.value["sender"])
-            since.setdefault(conn_id, _stamp(row.timestamp) or "")
+            since.setdefault(conn_id, _second(row.timestamp))
         elif row.key.startswith(MESSAGE_PREFIX) and isinstance(row.value, dict):
             hitl_sids[row.key[len(MESSAGE_PREFIX) :]] = {**row.value, "timestamp": _stamp(row.timestamp)}
         elif row.key == ANSWER_KEY and isinstance(row.value, dict):
@@ -140,7 +145,8 @@ def build(
                     "time": _stamp(row.timestamp),
                 }
             )
-    events.extend(_other_replies(records, logs, texted, senders, since, matched_sids, hitl_sids, show))
+    known = matched_sids | {str(event["sid"]) for event in events if event["kind"] == "message"}
+    events.extend(_conversation(logs, texted, senders, since, known, hitl_sids, show))
     events.sort(key=lambda event: event.get("time") or "")
     return events, errors
 
@@ -194,38 +200,52 @@ def _call_event(
     }
 
 
-def _other_replies(
-    records: RunRecords,
+def _conversation(
     logs: dict[tuple[str, str], Listing],
     texted: dict[str, set[str]],
     senders: dict[str, set[str]],
     since: dict[str, str],
-    matched_sids: set[str],
+    known_sids: set[str],
     hitl_sids: dict[str, dict[str, Any]],
     show: Show,
 ) -> Iterable[dict[str, Any]]:
-    """Inbound texts from a number the run texted, to a number it texted from, after it first did."""
+    """The rest of the conversation in the log, after the run first texted: texts between a number it
+    texted and a number it texted from that no task result holds (replies nobody matched, a sensor's
+    echo, a HITL notifier's request and confirmation)."""
     for (kind, conn_id), listing in logs.items():
         if kind != "messages":
             continue
+        people, ours = texted.get(conn_id, set()), senders.get(conn_id, set())
         for message in listing.records.values():
-            if message.get("direction") != "inbound" or message["sid"] in matched_sids:
-                continue
-            if message.get("from") not in texted.get(conn_id, ()) or message.get("to") not in senders.get(conn_id, ()):
+            inbound = message.get("direction") == "inbound"
+            person, number = (message.get("from"), message.get("to"))[:: 1 if inbound else -1]
+            if message["sid"] in known_sids or person not in people or number not in ours:
                 continue
             if (message.get("time") or "") < since.get(conn_id, ""):
                 continue
-            note = hitl_sids.get(message["sid"])
+            where = {"task_id": None, "map_index": None, "sid": message["sid"], "time": message.get("time")}
+            if not inbound:
+                code = message.get("error_code")
+                yield {
+                    "kind": "message",
+                    **where,
+                    "to": show(person),
+                    "from": show(number),
+                    "body": message.get("body"),
+                    "segments": message.get("segments"),
+                    "status": message.get("status"),
+                    "error_code": code,
+                    "error_name": _error_name(code) if code else None,
+                }
+                continue
+            chosen = (hitl_sids.get(message["sid"]) or {}).get("chosen")
             yield {
                 "kind": "reply",
-                "task_id": None,
-                "map_index": None,
-                "sid": message["sid"],
-                "from": show(message.get("from")),
-                "to": show(message.get("to")),
+                **where,
+                "from": show(person),
+                "to": show(number),
                 "body": message.get("body"),
-                "matched": bool(note and note.get("chosen")),
-                "match_groups": {"chosen": note["chosen"]} if note and note.get("chosen") else {},
+                "matched": bool(chosen),
+                "match_groups": {"chosen": chosen} if chosen else {},
                 "groups": [],
-                "time": message.get("time"),
             }

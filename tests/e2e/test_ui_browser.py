@@ -99,7 +99,7 @@ def test_the_runs_twilio_tab_shows_the_text_the_reply_its_groups_and_delivery(
         page = viewer.new_page()
         run_id = finished_run(stack, emulator)
         frame = open_twilio_tab(page, run_id)
-        sent = frame.locator("#timeline tbody tr[data-kind=message]")
+        sent = frame.locator("#timeline tbody tr[data-kind=message]").filter(has_text="Reply YES 4821 to deploy")
         expect(sent).to_contain_text("Reply YES 4821 to deploy 2.4.1")
         expect(sent).to_contain_text(f"to {MASKED}")
         expect(sent.locator(".status")).to_have_text("delivered")
@@ -120,6 +120,7 @@ def test_the_runs_twilio_tab_shows_the_text_the_reply_its_groups_and_delivery(
     admin = signed_in(browser, stack, "ada")
     try:
         frame = open_twilio_tab(admin.new_page(), run_id)
-        expect(frame.locator("#timeline tbody tr[data-kind=message]")).to_contain_text(f"to {APPROVER}")
+        sent = frame.locator("#timeline tbody tr[data-kind=message]").filter(has_text="Reply YES 4821 to deploy")
+        expect(sent).to_contain_text(f"to {APPROVER}")
     finally:
         admin.close()

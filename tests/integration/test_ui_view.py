@@ -105,7 +105,9 @@ def test_the_timeline_shows_the_text_the_reply_and_its_groups_with_numbers_maske
     assert data["numbers"] == "masked" and data["list_errors"] == []
     kinds = [event["kind"] for event in data["events"]]
     assert kinds[0] == "message" and "reply" in kinds
-    (sent,) = [e for e in data["events"] if e["kind"] == "message"]
+    sent, echo = [e for e in data["events"] if e["kind"] == "message"]
+    assert sent["task_id"] == "ask" and echo["task_id"] is None  # the sensor's echo, from the log
+    assert (echo["body"], echo["to"], echo["status"]) == ("Got it: yes for v1.2.3.", "+1555•••0001", "delivered")
     assert sent["to"] == "+1555•••0001" and sent["from"] == "+1500•••0006"
     assert sent["status"] == "delivered" and sent["segments"] == 1
     assert sent["body"] == "Reply YES 4821 to deploy v1.2.3, or NO 4821."
