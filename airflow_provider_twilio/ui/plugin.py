@@ -10,12 +10,12 @@ apps in the order it loads them, so this plugin's entry point comes first (``pyp
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from functools import cache, cached_property
-from typing import Any, overload
+from functools import cache
+from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
 
+from airflow_provider_twilio.plugin_apps import LazyApps
 from airflow_provider_twilio.ui.paths import DASHBOARD_ROUTE, RUN_ROUTE, TASK_ROUTE, URL_PREFIX
 
 UI_NEEDS = "The Twilio view needs Airflow 3.1 or later (plugin views in the UI)"
@@ -55,34 +55,17 @@ def external_views() -> list[dict[str, Any]]:
     ]
 
 
-class _ViewApps(Sequence[dict[str, Any]]):
-    """``fastapi_apps`` whose one entry is created on first access."""
+def _view_apps() -> list[dict[str, Any]]:
+    if not ui_supported():
+        return []
+    from airflow_provider_twilio.ui.app import create_app
 
-    @cached_property
-    def _apps(self) -> list[dict[str, Any]]:
-        if not ui_supported():
-            return []
-        from airflow_provider_twilio.ui.app import create_app
-
-        return [{"app": create_app(), "url_prefix": URL_PREFIX, "name": "Twilio view"}]
-
-    @overload
-    def __getitem__(self, index: int) -> dict[str, Any]: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[dict[str, Any]]: ...
-    def __getitem__(self, index: int | slice) -> Any:
-        return self._apps[index]
-
-    def __len__(self) -> int:
-        return len(self._apps)
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self._apps)
+    return [{"app": create_app(), "url_prefix": URL_PREFIX, "name": "Twilio view"}]
 
 
 class TwilioUiPlugin(AirflowPlugin):
     """The Twilio tab on DAG runs and task instances, and the 24-hour page (Airflow 3.1+)."""
 
     name = "twilio_ui"
-    fastapi_apps = _ViewApps()  # type: ignore[assignment]
+    fastapi_apps = LazyApps(_view_apps)  # type: ignore[assignment]
     external_views = external_views()

@@ -9,12 +9,11 @@ polls. On Airflow 2 (no FastAPI plugins) and 3.0 it registers with nothing to mo
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from functools import cached_property
-from typing import Any, overload
+from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
 
+from airflow_provider_twilio.plugin_apps import LazyApps
 from airflow_provider_twilio.webhook_paths import URL_PREFIX
 
 __all__ = ["URL_PREFIX", "TwilioWebhooksPlugin"]
@@ -30,40 +29,23 @@ def _hitl_supported() -> bool:
         return False
 
 
-class _ReceiverApps(Sequence[dict[str, Any]]):
-    """``fastapi_apps`` whose one entry is created on first access."""
+def _receiver_apps() -> list[dict[str, Any]]:
+    from airflow_provider_twilio.capabilities import webhooks_supported
 
-    @cached_property
-    def _apps(self) -> list[dict[str, Any]]:
-        from airflow_provider_twilio.capabilities import webhooks_supported
+    apps = []
+    if _hitl_supported():
+        from airflow_provider_twilio.answers import inbox
 
-        apps = []
-        if _hitl_supported():
-            from airflow_provider_twilio.answers import inbox
+        apps.append({"app": inbox.create_app(), "url_prefix": inbox.URL_PREFIX, "name": "Twilio HITL inbox"})
+    if webhooks_supported():
+        from airflow_provider_twilio.webhooks.receiver import create_app
 
-            apps.append({"app": inbox.create_app(), "url_prefix": inbox.URL_PREFIX, "name": "Twilio HITL inbox"})
-        if webhooks_supported():
-            from airflow_provider_twilio.webhooks.receiver import create_app
-
-            apps.append({"app": create_app(), "url_prefix": URL_PREFIX, "name": "Twilio webhooks"})
-        return apps
-
-    @overload
-    def __getitem__(self, index: int) -> dict[str, Any]: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[dict[str, Any]]: ...
-    def __getitem__(self, index: int | slice) -> Any:
-        return self._apps[index]
-
-    def __len__(self) -> int:
-        return len(self._apps)
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self._apps)
+        apps.append({"app": create_app(), "url_prefix": URL_PREFIX, "name": "Twilio webhooks"})
+    return apps
 
 
 class TwilioWebhooksPlugin(AirflowPlugin):
     """Receives Twilio's signed webhooks: ``POST /twilio/<conn_id>/sms``, ``/status`` and ``/gather``."""
 
     name = "twilio_webhooks"
-    fastapi_apps = _ReceiverApps()  # type: ignore[assignment]
+    fastapi_apps = LazyApps(_receiver_apps)  # type: ignore[assignment]
