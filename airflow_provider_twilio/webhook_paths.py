@@ -8,6 +8,7 @@ URL_PREFIX = "/twilio"
 """The receiver's mount point on the api-server."""
 
 
-def gather_url(base_url: str, conn_id: str, query: str) -> str:
-    """The receiver's ``<Gather>`` action URL for a connection; ``query`` is already percent-encoded."""
-    return f"{base_url.rstrip('/')}{URL_PREFIX}/{quote(conn_id, safe='')}/gather?{query}"
+def gather_url(base_url: str, conn_id: str, query: str, route: str = "gather") -> str:
+    """The receiver's ``<Gather>`` action URL for a connection (``gather`` acknowledges, ``choice`` answers a
+    HITL request); ``query`` is already percent-encoded."""
+    return f"{base_url.rstrip('/')}{URL_PREFIX}/{quote(conn_id, safe='')}/{route}?{query}"

@@ -14,19 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from airflow_provider_twilio import twiml
-from airflow_provider_twilio.voice.action_mac import CHOICE_LABEL, ENV_VAR, SETTING, deployment_key, sign
+from airflow_provider_twilio.voice.action_mac import CHOICE_LABEL, ENV_VAR, SETTING, deployment_key
 from airflow_provider_twilio.voice.keypress import (
     GATHER_TIMEOUT,
     KeypressCheck,
     TaskInstanceId,
-    claim,
     placed_writer,
     xcom_reader,
 )
-from airflow_provider_twilio.webhook_paths import URL_PREFIX
+from airflow_provider_twilio.voice.keypress import action_url as keypress_action_url
 
 MAX_KEYED_OPTIONS = 9
 """Keys 1 to 9, one per option."""
@@ -64,19 +62,9 @@ def prompt(options: Sequence[str]) -> str:
 
 def action_url(base_url: str, conn_id: str, ti: TaskInstanceId, keys: str, *, try_number: int, mac_key: bytes) -> str:
     """The receiver's choice URL for this try of the task instance and these keys, MAC'd, query percent-encoded."""
-    mac = sign(mac_key, claim(conn_id, ti, try_number, keys))
-    query = urlencode(
-        {
-            "dag_id": ti.dag_id,
-            "run_id": ti.run_id,
-            "task_id": ti.task_id,
-            "map_index": str(ti.map_index),
-            "try": str(try_number),
-            "keys": keys,
-            "mac": mac,
-        }
+    return keypress_action_url(
+        base_url, conn_id, ti, keys, try_number=try_number, mac_key=mac_key, route="choice", key_name="keys"
     )
-    return f"{base_url.rstrip('/')}{URL_PREFIX}/{quote(conn_id, safe='')}/choice?{query}"
 
 
 def call_twiml(question: str, options: Sequence[str], action: str, *, voice: str | None = None) -> str:

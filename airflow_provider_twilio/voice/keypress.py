@@ -68,8 +68,21 @@ def claim(conn_id: str, ti: TaskInstanceId, try_number: int, key: str) -> Action
     return ActionClaim(conn_id, ti.dag_id, ti.run_id, ti.task_id, ti.map_index, try_number, key)
 
 
-def action_url(base_url: str, conn_id: str, ti: TaskInstanceId, key: str, *, try_number: int, mac_key: bytes) -> str:
-    """The receiver's gather URL for this try of the task instance and key, MAC'd, query percent-encoded."""
+def action_url(
+    base_url: str,
+    conn_id: str,
+    ti: TaskInstanceId,
+    key: str,
+    *,
+    try_number: int,
+    mac_key: bytes,
+    route: str = "gather",
+    key_name: str = "key",
+) -> str:
+    """The receiver's URL for this try of the task instance and key(s), MAC'd, query percent-encoded.
+
+    ``route`` and ``key_name`` are ``gather``/``key`` for an acknowledgement, ``choice``/``keys`` for a choice.
+    """
     mac = sign(mac_key, claim(conn_id, ti, try_number, key))
     query = urlencode(
         {
@@ -78,11 +91,11 @@ def action_url(base_url: str, conn_id: str, ti: TaskInstanceId, key: str, *, try
             "task_id": ti.task_id,
             "map_index": str(ti.map_index),
             "try": str(try_number),
-            "key": key,
+            key_name: key,
             "mac": mac,
         }
     )
-    return gather_url(base_url, conn_id, query)
+    return gather_url(base_url, conn_id, query, route)
 
 
 def call_twiml(say_verb: str, prompt_verb: str, action: str) -> str:
