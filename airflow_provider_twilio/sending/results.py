@@ -38,8 +38,33 @@ def from_error(to: str, error: TwilioProviderError) -> dict[str, Any]:
     }
 
 
+SKIPPED = "skipped"
+"""The status of a recipient deliberately not texted (quiet hours, line type): not a failure."""
+
+
+def skipped(to: str, reason: str, detail: str) -> dict[str, Any]:
+    """A result for a recipient a policy kept from being texted; ``reason`` is a short UPPER_CASE word.
+
+    Same keys as every result: ``error_type`` carries the reason (e.g. ``QUIET_HOURS``, ``LINE_TYPE``)
+    so a DAG branches on one field, and ``error_message`` says why in words.
+    """
+    return {
+        "to": to,
+        "sid": None,
+        "status": SKIPPED,
+        "num_segments": None,
+        "error_code": None,
+        "error_type": reason,
+        "error_message": detail,
+    }
+
+
+def is_skipped(result: dict[str, Any]) -> bool:
+    return result["status"] == SKIPPED
+
+
 def is_failure(result: dict[str, Any]) -> bool:
-    return result["sid"] is None
+    return result["sid"] is None and not is_skipped(result)
 
 
 def common_error_type(failures: list[dict[str, Any]]) -> ErrorType:

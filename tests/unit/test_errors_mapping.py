@@ -4,7 +4,12 @@ import pytest
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
-from airflow_provider_twilio.exceptions import ErrorType, TwilioAuthenticationError, classify_exception
+from airflow_provider_twilio.exceptions import (
+    ErrorType,
+    TwilioAuthenticationError,
+    TwilioProviderError,
+    classify_exception,
+)
 from airflow_provider_twilio.sending.results import RESULT_KEYS, common_error_type, from_error, from_message
 
 
@@ -100,3 +105,13 @@ def test_missing_connection_is_a_configuration_error_not_a_twilio_failure() -> N
     assert isinstance(error, TwilioConnectionConfigError)
     assert error.error_type is ErrorType.INVALID_INPUT
     assert "twilio_nope" in error.message
+
+
+def test_a_skipped_recipient_has_every_key_and_is_no_failure() -> None:
+    from airflow_provider_twilio.sending.results import is_failure, is_skipped, skipped
+
+    result = skipped("+15551230001", "QUIET_HOURS", "23:10 in America/New_York; quiet until 08:00")
+    assert tuple(result) == RESULT_KEYS
+    assert is_skipped(result) and not is_failure(result)
+    refused = from_error("+15551230001", TwilioProviderError("refused", code=21211))
+    assert is_failure(refused) and not is_skipped(refused)
