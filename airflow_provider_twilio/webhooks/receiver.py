@@ -257,13 +257,18 @@ def create_app() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Only a serving api-server worker applies HITL answers held before a restart: merely building
-        # the app (a probe, a CLI command) starts no thread that touches the metadata DB.
+        # Only a serving api-server worker runs the upkeep and applies HITL answers held before a
+        # restart: merely building the app (a probe, a CLI command) starts no thread that touches the
+        # metadata DB. The upkeep also serves deployments whose watchers all poll (their events are
+        # re-queued too), so it starts here rather than with the first webhook.
+        upkeep.ensure_running()
         await run_in_threadpool(hitl.start)
-        yield
+        try:
+            yield
+        finally:
+            await run_in_threadpool(upkeep.stop)
 
     app = FastAPI(title="Twilio webhooks", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
-    upkeep.ensure_running()  # also for deployments whose watchers all poll: their events are re-queued too
 
     async def receive(request: Request, conn_id: str, handle: Handler, kind: str) -> Response:
         try:

@@ -1,6 +1,7 @@
 """The api-server's housekeeping for webhook and polling watchers, every ``UPKEEP_EVERY`` seconds.
 
-One daemon thread per api-server worker process: it hands held webhooks to watchers that have
+One daemon thread per serving api-server worker process (started by the receiver app's lifespan, or
+by the first webhook; merely building the app starts nothing): it hands held webhooks to watchers that have
 registered since (``holding.hand_over``) and queues a run for asset events that no run consumed
 (``queueing.requeue_waiting``), in a transaction of its own that writes only when there is something
 to do (a failed round never fails a webhook; the next round tries again). Several workers or
@@ -10,6 +11,7 @@ recorded once.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -21,28 +23,47 @@ log = logging.getLogger(__name__)
 UPKEEP_EVERY = 2.0
 ERROR_LOG_EVERY = 300.0
 """A failing upkeep (a database outage) logs its error at most this often."""
+STOP_WAIT = 10.0
+"""How long ``stop`` waits for a round in progress to finish its transaction."""
 
 _lock = threading.Lock()
-_running: tuple[int, threading.Thread] | None = None
+_running: tuple[int, threading.Thread, threading.Event] | None = None
+_atexit_registered = False
 
 
 def ensure_running() -> None:
     """Start the thread in this process unless it runs (a forked worker starts its own)."""
-    global _running
+    global _running, _atexit_registered
     with _lock:
         if _running is not None and _running[0] == os.getpid() and _running[1].is_alive():
             return
-        thread = threading.Thread(target=_loop, name="twilio-webhook-upkeep", daemon=True)
+        stopping = threading.Event()
+        thread = threading.Thread(target=_loop, args=(stopping,), name="twilio-webhook-upkeep", daemon=True)
         thread.start()
-        _running = (os.getpid(), thread)
+        _running = (os.getpid(), thread, stopping)
+        if not _atexit_registered:
+            # Registered after Airflow's own exit handlers, so it runs before them: no round is left
+            # half-way through a transaction while the interpreter disposes of the engine and logging.
+            atexit.register(stop)
+            _atexit_registered = True
 
 
-def _loop() -> None:
+def stop() -> None:
+    """End this process's upkeep thread after its current round (the api-server's shutdown, or exit)."""
+    global _running
+    with _lock:
+        running, _running = _running, None
+    if running is None or running[0] != os.getpid():
+        return
+    running[2].set()
+    running[1].join(STOP_WAIT)
+
+
+def _loop(stopping: threading.Event) -> None:
     from airflow.utils.session import create_session
 
     logged_at = 0.0
-    while True:
-        time.sleep(UPKEEP_EVERY)
+    while not stopping.wait(UPKEEP_EVERY):
         try:
             with create_session() as session:
                 upkeep(session)
