@@ -23,7 +23,8 @@ CLEAR_TEXT = (
 )
 
 PROBE = """
-import json, sys
+import faulthandler, json, sys
+faulthandler.dump_traceback_later(240, exit=True)  # a hang shows every thread's stack, not just a timeout
 from fastapi.testclient import TestClient
 from airflow.api_fastapi.app import create_app
 
