@@ -21,7 +21,13 @@ from typing import Any
 from airflow_provider_twilio.answers import records
 from airflow_provider_twilio.answers.outcome import Outcome
 from airflow_provider_twilio.answers.parking import is_parked
-from airflow_provider_twilio.answers.pending import PendingRequest, request_from_row, ti_key, waiting_states
+from airflow_provider_twilio.answers.pending import (
+    REQUEST_KEYS,
+    PendingRequest,
+    request_from_row,
+    ti_key,
+    waiting_states,
+)
 from airflow_provider_twilio.answers.replying import send_reply
 from airflow_provider_twilio.answers.resolve import apply, in_transaction
 
@@ -135,7 +141,7 @@ def _held() -> list[tuple[str, PendingRequest, dict[str, Any]]]:
         .join(HITLDetail, HITLDetail.ti_id == TI.id)
         .where(
             XComModel.key.like(records.MESSAGE_PREFIX + "%"),
-            request_xcom.key.like(records.REQUEST_PREFIX + "%"),
+            request_xcom.key.in_(REQUEST_KEYS),
             TI.state.in_(waiting_states()),
         )
     )

@@ -18,6 +18,8 @@ from airflow_provider_twilio.answers.records import REQUEST_PREFIX
 from airflow_provider_twilio.hitl.references import reference_for
 
 CHANNELS = ("sms", "call")
+REQUEST_KEYS = tuple(REQUEST_PREFIX + channel for channel in CHANNELS)
+"""Looked up by equality, so Airflow's index on the XCom key finds them however many XComs there are."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,20 @@ def answered_requests_for(conn_id: str, phone: str, session: Any, *, limit: int 
     return [r for r in found if r.conn_id == conn_id and phone in r.respondents]
 
 
+def any_request_open(session: Any) -> bool:
+    """Whether any HITL request waits for a response or got one within ``ANSWERED_WITHIN``.
+
+    One probe of Airflow's small ``hitl_detail`` table: most inbound texts reach a deployment
+    with nothing to answer, and they are then decided without the join over XComs and task instances.
+    """
+    from airflow.models.hitl import HITLDetail
+    from sqlalchemy import or_, select
+
+    since = datetime.now(timezone.utc) - timedelta(seconds=ANSWERED_WITHIN)
+    open_or_recent = or_(HITLDetail.responded_at.is_(None), HITLDetail.responded_at > since)
+    return session.execute(select(HITLDetail.ti_id).where(open_or_recent).limit(1)).first() is not None
+
+
 def parked_states() -> tuple[str, ...]:
     """The states of a task that waits for its answer: awaiting_input on 3.3+, deferred before."""
     from airflow.utils.state import TaskInstanceState
@@ -154,7 +170,7 @@ def _rows(session: Any, *, answered: bool, limit: int | None = None) -> list[tup
             & (TI.map_index == XComModel.map_index),
         )
         .join(HITLDetail, HITLDetail.ti_id == TI.id)
-        .where(XComModel.key.like(REQUEST_PREFIX + "%"))
+        .where(XComModel.key.in_(REQUEST_KEYS))
     )
     if answered:
         since = datetime.now(timezone.utc) - timedelta(seconds=ANSWERED_WITHIN)

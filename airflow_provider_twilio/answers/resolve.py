@@ -25,6 +25,7 @@ from airflow_provider_twilio.answers.parking import is_parked
 from airflow_provider_twilio.answers.pending import (
     PendingRequest,
     answered_requests_for,
+    any_request_open,
     pending_requests_for,
     pending_requests_from,
     ti_key,
@@ -97,6 +98,8 @@ def in_transaction(work: Callable[[Any], T]) -> T:
 
 
 def _decide_text(session: Any, conn_id: str, phone: str, to_number: str, body: str, sid: str, via: str) -> Outcome:
+    if not any_request_open(session):
+        return Outcome(Result.NOT_FOR_US)
     mine = [r for r in pending_requests_for(conn_id, phone, session) if r.sender in (None, to_number)]
     if not mine:
         return _not_pending(session, conn_id, phone, to_number, sid, via)

@@ -283,3 +283,28 @@ def test_the_applying_thread_runs_while_an_answer_is_held_and_then_ends(
     assert wait_for(lambda: hitl_row(ti.id).responded_at is not None, 60.0)
     assert wait_for(lambda: held._running is None, 60.0)  # nothing held any more: the thread ended
     assert texts_to(twilio_emulator, ALICE) == ["Recorded: Approve for 'Deploy 2.4.1 to production?'"]
+
+
+def test_a_text_with_no_request_open_is_decided_by_one_small_query(airflow_db: Any, twilio_emulator: Any) -> None:
+    """Most texts reach a deployment with nothing to answer: no join over XComs and task instances for them."""
+    from airflow.models.hitl import HITLDetail
+    from airflow.utils.session import create_session
+    from sqlalchemy import delete, event
+    from sqlalchemy.engine import Engine
+
+    from airflow_provider_twilio.answers.outcome import Result
+
+    with create_session() as session:
+        session.execute(delete(HITLDetail))
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        outcome = answer("yes")
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert outcome.result is Result.NOT_FOR_US
+    assert len(statements) == 1 and "hitl_detail" in statements[0] and "xcom" not in statements[0], statements
