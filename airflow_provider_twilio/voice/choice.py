@@ -16,14 +16,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_provider_twilio import twiml
-from airflow_provider_twilio.voice.action_mac import CHOICE_LABEL, ENV_VAR, SETTING, deployment_key
-from airflow_provider_twilio.voice.keypress import (
-    GATHER_TIMEOUT,
-    KeypressCheck,
-    TaskInstanceId,
-    placed_writer,
-    xcom_reader,
-)
+from airflow_provider_twilio.voice.action_mac import CHOICE_LABEL
+from airflow_provider_twilio.voice.keypress import GATHER_TIMEOUT, KeypressCheck, TaskInstanceId, task_action
 from airflow_provider_twilio.voice.keypress import action_url as keypress_action_url
 
 MAX_KEYED_OPTIONS = 9
@@ -84,19 +78,5 @@ def answer_twiml(text: str) -> str:
 
 
 def task_choice(base_url: str, conn_id: str, ti: Any, keys: str) -> tuple[KeypressCheck, str]:
-    """The choice URL for this try of the running task instance, and how the task reads the keys back.
-
-    Refused, before anything is called, when the deployment has no shared secret to MAC the URL with.
-    """
-    from airflow_provider_twilio.exceptions import TwilioInputError
-
-    mac_key = deployment_key(CHOICE_LABEL)
-    if mac_key is None:
-        raise TwilioInputError(
-            f"Airflow's {SETTING} ({ENV_VAR}) is not set; the URL a call posts its key to is signed with a key "
-            "derived from it, so the api-server can tell this task's calls from anyone else's. Set it to the same "
-            "random value on the api-server and every worker (Airflow needs that for fetching task logs, too)"
-        )
-    try_number = int(getattr(ti, "try_number", None) or 1)
-    action = action_url(base_url, conn_id, TaskInstanceId.of(ti), keys, try_number=try_number, mac_key=mac_key)
-    return KeypressCheck(keys, xcom_reader(ti), placed_writer(ti)), action
+    """The choice URL for this try of the running task instance, and how the task reads the keys back."""
+    return task_action(base_url, conn_id, ti, keys, label=CHOICE_LABEL, route="choice", key_name="keys")

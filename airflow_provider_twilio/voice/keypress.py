@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from airflow_provider_twilio import twiml
-from airflow_provider_twilio.voice.action_mac import ENV_VAR, SETTING, ActionClaim, deployment_key, sign
+from airflow_provider_twilio.voice.action_mac import ENV_VAR, LABEL, SETTING, ActionClaim, deployment_key, sign
 from airflow_provider_twilio.webhook_paths import gather_url
 
 KEYS = "0123456789*#"
@@ -204,19 +204,31 @@ def placed_writer(ti: Any) -> Callable[[str, str], None]:
 
 
 def task_keypress(base_url: str, conn_id: str, ti: Any, key: str) -> tuple[KeypressCheck, str]:
-    """The gather action URL for this try of the running task instance, and how the task reads keys back.
+    """The gather action URL for this try of the running task instance, and how the task reads keys back."""
+    why = "require_keypress: "
+    return task_action(base_url, conn_id, ti, key, label=LABEL, route="gather", key_name="key", why=why)
+
+
+def task_action(
+    base_url: str, conn_id: str, ti: Any, keys: str, *, label: bytes, route: str, key_name: str, why: str = ""
+) -> tuple[KeypressCheck, str]:
+    """The signed action URL (``route``, MAC under ``label``) for this try of the running task instance, and how
+    the task reads the key back: shared by acknowledging calls and calls that ask to choose.
 
     Refused, before anything is called, when the deployment has no shared secret to MAC the URL with.
     """
     from airflow_provider_twilio.exceptions import TwilioInputError
 
-    mac_key = deployment_key()
+    mac_key = deployment_key(label)
     if mac_key is None:
         raise TwilioInputError(
-            f"require_keypress: Airflow's {SETTING} ({ENV_VAR}) is not set; the keypress URL is signed with a key "
+            f"{why}Airflow's {SETTING} ({ENV_VAR}) is not set; the URL a call posts its key to is signed with a key "
             "derived from it, so the api-server can tell this task's calls from anyone else's. Set it to the same "
             "random value on the api-server and every worker (Airflow needs that for fetching task logs, too)"
         )
     try_number = int(getattr(ti, "try_number", None) or 1)
-    action = action_url(base_url, conn_id, TaskInstanceId.of(ti), key, try_number=try_number, mac_key=mac_key)
-    return KeypressCheck(key, xcom_reader(ti), placed_writer(ti)), action
+    own = TaskInstanceId.of(ti)
+    action = action_url(
+        base_url, conn_id, own, keys, try_number=try_number, mac_key=mac_key, route=route, key_name=key_name
+    )
+    return KeypressCheck(keys, xcom_reader(ti), placed_writer(ti)), action
