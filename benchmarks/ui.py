@@ -18,12 +18,10 @@ import json
 import math
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -34,7 +32,9 @@ sys.path.insert(0, str(ROOT))  # the process helper lives with the tests that sh
 
 from airflow_provider_twilio.emulator import TwilioEmulator  # noqa: E402
 from airflow_provider_twilio.ui.lists import TTL  # noqa: E402
+from benchmarks._shared import percentile, row, wait_until  # noqa: E402
 from tests.support.airflow_processes import stop_process_group  # noqa: E402
+from tests.support.net import free_port  # noqa: E402
 
 RECIPIENTS = 1000
 SAMPLES = 200
@@ -51,20 +51,6 @@ with DAG("{DAG_ID}", schedule=None, start_date=pendulum.datetime(2026, 1, 1), ca
                           body="Maintenance tonight at 22:00 UTC", max_concurrency=16)
 """
 PLUGIN = "from airflow_provider_twilio.ui.plugin import TwilioUiPlugin\n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(probe: Callable[[], bool], what: str, timeout: float = 240.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not probe():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"no {what} within {timeout:.0f} s")
-        time.sleep(0.5)
 
 
 class Client:
@@ -100,24 +86,6 @@ class Client:
         if status != 200:
             raise RuntimeError(f"GET {path}: {status} {body[:300]!r}")
         return elapsed
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def row(metric: str, value: float, unit: str, baseline: float | None, target: str, ok: bool | None) -> dict[str, Any]:
-    return {
-        "benchmark": NAME,
-        "metric": metric,
-        "value": round(value, 4),
-        "unit": unit,
-        "baseline": None if baseline is None else round(baseline, 4),
-        "ratio": None if not baseline else round(value / baseline, 3),
-        "target": target,
-        "ok": ok,
-    }
 
 
 def list_requests(emulator: TwilioEmulator) -> int:
@@ -203,12 +171,18 @@ def main() -> int:
             print(f"  GET /api/v2/dags/.../dagRuns/...: p50 {b50:.1f} ms, p99 {b99:.1f} ms (baseline)")
             rows = [
                 row(
-                    f"list requests, cold load of {RECIPIENTS} messages", cold, "", None, "1 per connection", cold == 1
+                    NAME,
+                    f"list requests, cold load of {RECIPIENTS} messages",
+                    cold,
+                    "",
+                    None,
+                    "1 per connection",
+                    cold == 1,
                 ),
-                row("message events in the tab data", events, "", None, str(RECIPIENTS), events == RECIPIENTS),
-                row(f"list requests over {SAMPLES} loads", during, "", None, f"<= {allowed}", during <= allowed),
-                row("time to data p50", p50, "ms", b50, "-", None),
-                row("time to data p99", p99, "ms", b99, "-", None),
+                row(NAME, "message events in the tab data", events, "", None, str(RECIPIENTS), events == RECIPIENTS),
+                row(NAME, f"list requests over {SAMPLES} loads", during, "", None, f"<= {allowed}", during <= allowed),
+                row(NAME, "time to data p50", p50, "ms", b50, "-", None),
+                row(NAME, "time to data p99", p99, "ms", b99, "-", None),
             ]
         finally:
             if api is not None:

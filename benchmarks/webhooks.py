@@ -18,7 +18,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -35,7 +34,9 @@ NAME = "webhooks"
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the process helper lives with the tests that share it
 
+from benchmarks._shared import percentile, row, wait_until  # noqa: E402
 from tests.support.airflow_processes import stop_process_group  # noqa: E402
+from tests.support.net import free_port  # noqa: E402
 
 ACCOUNT = "AC" + "0" * 32
 TOKEN = "b" * 32
@@ -60,26 +61,12 @@ with DAG("bench_webhooks", schedule=[texts], start_date=pendulum.datetime(2026, 
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "airflow", *args], env=env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True, cwd=ROOT,
         )  # fmt: skip
-
-
-def wait_until(probe: Callable[[], bool], what: str, timeout: float = 240.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not probe():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"no {what} within {timeout:.0f} s")
-        time.sleep(0.5)
 
 
 class Client:
@@ -159,23 +146,6 @@ def paced(client: Client) -> tuple[list[float], int]:
     return sorted(latencies), ok
 
 
-def percentile(values: list[float], q: float) -> float:
-    return values[min(len(values) - 1, int(q * len(values)))]
-
-
-def row(metric: str, value: float, unit: str, baseline: float | None, target: str, ok: bool | None) -> dict[str, Any]:
-    return {
-        "benchmark": NAME,
-        "metric": metric,
-        "value": round(value, 4),
-        "unit": unit,
-        "baseline": None if baseline is None else round(baseline, 4),
-        "ratio": None if not baseline else round(value / baseline, 3),
-        "target": target,
-        "ok": ok,
-    }
-
-
 def main() -> int:
     from cryptography.fernet import Fernet
 
@@ -249,10 +219,10 @@ def main() -> int:
         print(f"  paced {RATE:g} req/s: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms ({paced_ok}/{PACED} accepted)")
         print(f"  asset events recorded: {events} for {accepted + paced_ok} accepted webhooks")
         rows = [
-            row("accepted webhooks per second", rate, "req/s", baseline, f">= {RATE_TARGET}x", rate_ok),
-            row(f"latency p50 at {RATE:g} req/s", p50 * 1000, "ms", None, "-", None),
-            row(f"latency p99 at {RATE:g} req/s", p99 * 1000, "ms", None, "< 100 ms", p99 < P99_TARGET),
-            row("asset events per accepted webhook", events / max(accepted + paced_ok, 1), "", None, "1", exact),
+            row(NAME, "accepted webhooks per second", rate, "req/s", baseline, f">= {RATE_TARGET}x", rate_ok),
+            row(NAME, f"latency p50 at {RATE:g} req/s", p50 * 1000, "ms", None, "-", None),
+            row(NAME, f"latency p99 at {RATE:g} req/s", p99 * 1000, "ms", None, "< 100 ms", p99 < P99_TARGET),
+            row(NAME, "asset events per accepted webhook", events / max(accepted + paced_ok, 1), "", None, "1", exact),
         ]
     finally:
         for proc in reversed(procs):
