@@ -9,7 +9,6 @@ thread under its own profiler, merged. Prints CPU per message for each phase and
 from __future__ import annotations
 
 import cProfile
-import io
 import json
 import logging
 import os
@@ -18,6 +17,7 @@ import sys
 import threading
 import time
 
+from _shared import print_phases
 from bulk_send import BODY, LATENCY, numbers
 
 PHASES = (
@@ -87,22 +87,9 @@ def profile(recipients: int, concurrency: int) -> int:
     per_message = 1000 / recipients
     print(f"{recipients} recipients, concurrency {concurrency}: {wall:.2f} s wall, {cpu * per_message:.3f} ms CPU/msg")
     print(f"  (profiled; {len(outcome.failures)} failed; the profiler itself roughly doubles CPU)")
-    raw = stats.stats  # type: ignore[attr-defined]
-    total = sum(tt for (_cc, _nc, tt, _ct, _callers) in raw.values())
-    print(f"  profiled total {total * per_message:.3f} ms/message")
-    for label, suffix, name in PHASES:
-        cumulative = sum(
-            ct for (file, _line, func), (_cc, _nc, _tt, ct, _callers) in raw.items()
-            if func == name and file.endswith(suffix)
-        )  # fmt: skip
-        print(f"  {label:36s} {cumulative * per_message:7.3f} ms/message  {cumulative / total:5.1%}")
-    out = io.StringIO()
-    stats.stream = out  # type: ignore[attr-defined]
-    stats.sort_stats("tottime").print_stats(30)
-    stats.sort_stats("cumulative").print_stats(40)
+    print_phases(stats, PHASES, per_message, "message", top=(30, 40))
     for name in sys.argv[3:]:
         stats.print_callers(name)
-    print(out.getvalue())
     print(json.dumps({"cpu_ms_per_message": cpu * per_message}))
     return 0
 

@@ -10,7 +10,6 @@ of the process under its own profiler (CPU time), merged.
 from __future__ import annotations
 
 import cProfile
-import io
 import json
 import os
 import pstats
@@ -23,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+
+from _shared import print_phases
 
 HOME = Path(tempfile.mkdtemp(prefix="profile-webhooks-"))
 os.environ.update(
@@ -172,20 +173,7 @@ def main() -> int:
     print(f"  (profiled; {statuses.count(200)} accepted; threads profiled: {len(profilers)})")
     if stats is None:
         return 0
-    raw = stats.stats  # type: ignore[attr-defined]
-    total = sum(tt for (_cc, _nc, tt, _ct, _callers) in raw.values())
-    print(f"  profiled total {total / count * 1000:.3f} ms/webhook")
-    for label, suffix, name in PHASES:
-        cumulative = sum(
-            ct for (file, _line, func), (_cc, _nc, _tt, ct, _callers) in raw.items()
-            if func == name and file.endswith(suffix)
-        )  # fmt: skip
-        print(f"  {label:36s} {cumulative / count * 1000:7.3f} ms/webhook  {cumulative / total:5.1%}")
-    out = io.StringIO()
-    stats.stream = out  # type: ignore[attr-defined]
-    stats.sort_stats("tottime").print_stats(25)
-    stats.sort_stats("cumulative").print_stats(50)
-    print(out.getvalue())
+    print_phases(stats, PHASES, 1000 / count, "webhook")
     return 0
 
 

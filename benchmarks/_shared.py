@@ -36,3 +36,24 @@ def wait_until(probe: Callable[[], bool], what: str, timeout: float = 240.0) -> 
         if time.monotonic() > deadline:
             raise RuntimeError(f"no {what} within {timeout:.0f} s")
         time.sleep(0.5)
+
+
+def print_phases(stats: Any, phases: Any, per: float, unit: str, *, top: tuple[int, int] = (25, 50)) -> None:
+    """CPU by phase (``(label, file suffix, function)``: its cumulative time), scaled by ``per``, then the
+    top functions by own and by cumulative time. ``stats`` is a ``pstats.Stats`` of every profiled thread."""
+    import io
+
+    raw = stats.stats
+    total = sum(tt for (_cc, _nc, tt, _ct, _callers) in raw.values())
+    print(f"  profiled total {total * per:.3f} ms/{unit}")
+    for label, suffix, name in phases:
+        cumulative = sum(
+            ct for (file, _line, func), (_cc, _nc, _tt, ct, _callers) in raw.items()
+            if func == name and file.endswith(suffix)
+        )  # fmt: skip
+        print(f"  {label:36s} {cumulative * per:7.3f} ms/{unit}  {cumulative / total:5.1%}")
+    out = io.StringIO()
+    stats.stream = out
+    stats.sort_stats("tottime").print_stats(top[0])
+    stats.sort_stats("cumulative").print_stats(top[1])
+    print(out.getvalue())
