@@ -23,20 +23,22 @@ import datetime
 from airflow_provider_twilio.notifications.hitl import HITL_AVAILABLE, TwilioHITLCallNotifier, TwilioHITLNotifier
 
 ON_CALL = {"+15551230001": "alice", "+15551230002": "bob"}
+ASSIGNED = [{"id": "alice", "name": "Alice"}, {"id": "bob", "name": "Bob"}]
+"""The Airflow users who may answer; each phone in ON_CALL answers as one of them."""
+DAG_ARGS = {
+    "schedule": None,
+    "start_date": datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc),
+    "catchup": False,
+    "params": {"version": "2.4.1"},
+    "tags": ["example", "twilio"],
+    "doc_md": __doc__,
+}
 
 if HITL_AVAILABLE:  # Airflow 2.11 and 3.0 have no human-in-the-loop operators: nothing to define there
     from airflow.providers.standard.operators.hitl import ApprovalOperator
     from airflow.sdk import DAG, task
 
-    with DAG(
-        dag_id="example_twilio_hitl",
-        schedule=None,
-        start_date=datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc),
-        catchup=False,
-        params={"version": "2.4.1"},
-        tags=["example", "twilio"],
-        doc_md=__doc__,
-    ):
+    with DAG(dag_id="example_twilio_hitl", **DAG_ARGS):
 
         @task
         def canary() -> str:
@@ -47,7 +49,7 @@ if HITL_AVAILABLE:  # Airflow 2.11 and 3.0 have no human-in-the-loop operators: 
             subject="Deploy {{ params.version }} to production?",
             body="Canary error rate: **{{ ti.xcom_pull(task_ids='canary') }}**",
             notifiers=[TwilioHITLNotifier(to=list(ON_CALL), respondents=ON_CALL)],
-            assigned_users=[{"id": "alice", "name": "Alice"}, {"id": "bob", "name": "Bob"}],
+            assigned_users=ASSIGNED,
             response_timeout=datetime.timedelta(hours=1),
         )
 
@@ -57,20 +59,12 @@ if HITL_AVAILABLE:  # Airflow 2.11 and 3.0 have no human-in-the-loop operators: 
 
         canary() >> approve >> deploy()
 
-    with DAG(
-        dag_id="example_twilio_hitl_call",
-        schedule=None,
-        start_date=datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc),
-        catchup=False,
-        params={"version": "2.4.1"},
-        tags=["example", "twilio"],
-        doc_md=__doc__,
-    ):
+    with DAG(dag_id="example_twilio_hitl_call", **DAG_ARGS):
         approve_by_call = ApprovalOperator(
             task_id="approve_deploy",
             subject="Deploy {{ params.version }} to production?",
             notifiers=[TwilioHITLCallNotifier(to=list(ON_CALL), respondents=ON_CALL)],
-            assigned_users=[{"id": "alice", "name": "Alice"}, {"id": "bob", "name": "Bob"}],
+            assigned_users=ASSIGNED,
             response_timeout=datetime.timedelta(hours=1),
         )
 
