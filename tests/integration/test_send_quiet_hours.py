@@ -92,3 +92,22 @@ def test_retry_after_a_quiet_hours_deferral_texts_nobody_twice(airflow_db: Path,
     assert [r["to"] for r in final] == RECIPIENTS
     sids = {m["to"]: m["sid"] for m in twilio_emulator.messages()}
     assert {r["to"]: r["sid"] for r in final[:4]} == {to: sids[to] for to in RECIPIENTS[:4]}
+
+
+def test_notifier_skips_recipients_in_their_quiet_hours(twilio_emulator: Any) -> None:
+    """A callback cannot wait: the notifier texts those whose window is open and reports the rest as skipped."""
+    from datetime import datetime, timezone
+
+    from airflow_provider_twilio.notifications.sms import TwilioSmsNotifier
+
+    class NotifierAtFixedTime(TwilioSmsNotifier):
+        def current_time(self) -> datetime:
+            return datetime(2025, 1, 15, 2, 0, tzinfo=timezone.utc)
+
+    notifier = NotifierAtFixedTime(to=RECIPIENTS, body="Load failed", quiet_hours=("21:00", "08:00"))
+    outcome = notifier.send()
+
+    assert sorted(m["to"] for m in twilio_emulator.messages()) == sorted([TOKYO, CHICAGO])
+    assert [r["to"] for r in outcome.results] == RECIPIENTS
+    assert [r["status"] for r in outcome.results if r["sid"] is None] == ["skipped"] * 3
+    assert not outcome.failures
