@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 WAVES_XCOM_KEY = "twilio_quiet_hours_waves"
 RESUME_METHOD = "execute_after_quiet_hours"
+SKIPPED_LOG_LIMIT = 20
 
 
 def _now(operator: Any) -> datetime:
@@ -38,7 +39,10 @@ def resumed_waves(operator: Any, context: Any) -> QuietWaves:
     from airflow_provider_twilio.exceptions import TwilioProviderError
     from airflow_provider_twilio.sending.quiet_waves import QuietWaves
 
-    state = context["ti"].xcom_pull(task_ids=operator.task_id, key=WAVES_XCOM_KEY)
+    ti = context["ti"]
+    mapped = getattr(ti, "map_index", -1)
+    own = {"map_indexes": mapped} if isinstance(mapped, int) and mapped >= 0 else {}
+    state = ti.xcom_pull(task_ids=operator.task_id, key=WAVES_XCOM_KEY, **own)
     if not isinstance(state, dict):
         # Without the record of earlier waves this wave could text someone again: refuse, the retry reconciles.
         raise TwilioProviderError(
@@ -58,7 +62,7 @@ def defer_if_more_waves(
     skipped = [result for result in results if result["status"] == "skipped"]
     waiting = len(batch.recipients) - len(results)
     operator.log.info(
-        "Quiet hours %s, wave %d: sent to %d recipient(s); %d skipped; %d waiting for their window",
+        "Quiet hours %s, wave %d: %d recipient(s) sent to or tried; %d skipped so far; %d waiting for their window",
         waves.hours.label,
         waves.waves,
         len(outcome.results),
@@ -69,6 +73,11 @@ def defer_if_more_waves(
         context["ti"].xcom_push(key=WAVES_XCOM_KEY, value=waves.state())
         operator.log.info("Deferring until %s, when the next window opens", waves.resume_at.isoformat())
         operator.defer(trigger=_date_time_trigger(waves.resume_at), method_name=RESUME_METHOD)
+    for result in skipped[:SKIPPED_LOG_LIMIT]:
+        operator.log.warning("Not sent to %s: %s", result["to"], result["error_message"])
+    if len(skipped) > SKIPPED_LOG_LIMIT:
+        more = len(skipped) - SKIPPED_LOG_LIMIT
+        operator.log.warning("... and %d more skipped (see the task's XCom return_value)", more)
     return replace(outcome, results=results)
 
 

@@ -112,7 +112,9 @@ def time_zones_for(address: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class LocalWindow:
-    """Where one recipient stands at ``now``: open, quiet until ``opens_at``, or never safely textable."""
+    """Where a recipient stands at ``now``: open, quiet until ``opens_at``, or never safely textable.
+
+    It depends only on the zones, so recipients with the same zones share one (``to`` is the first judged)."""
 
     to: str
     zones: tuple[str, ...]

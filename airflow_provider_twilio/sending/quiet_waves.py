@@ -12,8 +12,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow_provider_twilio.exceptions import TwilioProviderError
-from airflow_provider_twilio.sending.quiet_hours import QUIET_HOURS, QuietHours, local_window, time_zones_for
+from airflow_provider_twilio.exceptions import TwilioInputError, TwilioProviderError
+from airflow_provider_twilio.sending.quiet_hours import (
+    QUIET_HOURS,
+    LocalWindow,
+    QuietHours,
+    local_window,
+    time_zones_for,
+)
 from airflow_provider_twilio.sending.results import from_error, skipped
 from airflow_provider_twilio.sending.validation import ValidatedBatch
 
@@ -34,12 +40,19 @@ class QuietWaves:
 
     def narrow(self, batch: ValidatedBatch) -> ValidatedBatch:
         """The batch cut down to this wave: open recipients without a result yet. Decides skips and ``resume_at``."""
+        if batch.request.send_at is not None:
+            raise TwilioInputError(
+                "quiet_hours cannot be combined with send_at: quiet hours are judged when the task sends, not when "
+                "Twilio delivers a scheduled message. Give one or the other"
+            )
         now_sending: list[str] = []
         openings: list[datetime] = []
+        by_zones: dict[tuple[str, ...], LocalWindow] = {}  # many recipients share a zone: judge each zone set once
         for to in batch.recipients:
             if to in self.done:
                 continue
-            window = local_window(to, self.zones_for(to), self.hours, self.now)
+            zones = self.zones_for(to)
+            window = by_zones.get(zones) or by_zones.setdefault(zones, local_window(to, zones, self.hours, self.now))
             if window.is_open:
                 now_sending.append(to)
             elif self.policy == "skip" or window.never_opens:

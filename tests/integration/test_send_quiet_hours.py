@@ -4,6 +4,7 @@ zones, the skip policy, and a task retried after a quiet-hours deferral (tests/i
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +14,37 @@ from tests.support.dag_files import DAGS
 
 pytestmark = pytest.mark.usefixtures("dags_folder")
 
-TOKYO, CHICAGO, LONDON, NEW_YORK = "+81312345678", "+13125550147", "+442079460123", "+12125550148"
-NO_ZONE = "+15551230150"
-RECIPIENTS = [NEW_YORK, TOKYO, LONDON, CHICAGO, NO_ZONE]
 WAVES_XCOM_KEY = "twilio_quiet_hours_waves"
 
 
-def run(dag_id: str) -> Any:
+def dagbag() -> Any:
     from airflow.models import DagBag
 
-    dagbag = DagBag(dag_folder=str(DAGS / "send_quiet_hours.py"))
-    assert not dagbag.import_errors, dagbag.import_errors
-    return dagbag.get_dag(dag_id).test()
+    bag = DagBag(dag_folder=str(DAGS / "send_quiet_hours.py"))
+    assert not bag.import_errors, bag.import_errors
+    return bag
+
+
+def run(dag_id: str) -> Any:
+    return dagbag().get_dag(dag_id).test()
+
+
+# The DAGs' recipients, by the zone their prefix is in: Tokyo and Chicago open at the fixed moment, London
+# opens at 08:00 UTC, New York at 13:00 UTC, and the last has no known zone.
+@dataclass(frozen=True)
+class Recipients:
+    all: list[str]
+    tokyo: list[str]
+    chicago: list[str]
+    london: list[str]
+    new_york: list[str]
+    no_zone: str
+
+    @classmethod
+    def of_the_dags(cls) -> Recipients:
+        to = list(dagbag().get_dag("send_quiet_hours_defer").get_task("send").to)
+        zone = {prefix: [n for n in to if n.startswith(prefix)] for prefix in ("+813", "+1312", "+4420", "+1212")}
+        return cls(to, zone["+813"], zone["+1312"], zone["+4420"], zone["+1212"], to[-1])
 
 
 def sent_to(emulator: Any, dag_id: str) -> list[str]:
@@ -46,52 +66,56 @@ def results(dag_run: Any) -> list[dict[str, Any]]:
 
 
 def test_defer_sends_in_waves_as_each_window_opens(airflow_db: Path, twilio_emulator: Any) -> None:
+    people = Recipients.of_the_dags()
     dag_run = run("send_quiet_hours_defer")
 
     assert state(task_instance(dag_run)) == "success"
     order = sent_to(twilio_emulator, "send_quiet_hours_defer")
-    assert Counter(order) == Counter({TOKYO: 1, CHICAGO: 1, LONDON: 1, NEW_YORK: 1})  # each exactly once
-    assert sorted(order[:2]) == sorted([TOKYO, CHICAGO]) and order[2:] == [LONDON, NEW_YORK]  # three waves
-    waves = task_instance(dag_run).xcom_pull(task_ids="send", key=WAVES_XCOM_KEY)
-    assert waves["waves"] == 2 and waves["resume_at"] == "2025-01-15T13:00:00+00:00"  # recorded before the last
+    everyone = people.tokyo + people.chicago + people.london + people.new_york
+    assert Counter(order) == Counter(everyone) and len(set(order)) == len(everyone)  # each exactly once
+    first, second = len(people.tokyo + people.chicago), len(people.london)
+    waves = [set(order[:first]), set(order[first : first + second]), set(order[first + second :])]
+    assert waves == [set(people.tokyo + people.chicago), set(people.london), set(people.new_york)]  # opening order
+    record = task_instance(dag_run).xcom_pull(task_ids="send", key=WAVES_XCOM_KEY)
+    assert record["waves"] == 2 and record["resume_at"] == "2025-01-15T13:00:00+00:00"  # recorded before the last
 
     final = results(dag_run)
-    assert [r["to"] for r in final] == RECIPIENTS  # one result each, over all waves, in recipient order
-    assert all(r["sid"] and r["error_type"] is None for r in final[:4])
-    assert final[4]["status"] == "skipped" and final[4]["error_type"] == "QUIET_HOURS"
-    assert "no known time zone" in final[4]["error_message"]
+    assert [r["to"] for r in final] == people.all  # one result each, over all waves, in recipient order
+    assert all(r["sid"] and r["error_type"] is None for r in final[:-1])
+    assert final[-1]["status"] == "skipped" and final[-1]["error_type"] == "QUIET_HOURS"
+    assert "no known time zone" in final[-1]["error_message"]
 
 
 def test_skip_policy_reports_quiet_recipients_and_succeeds(airflow_db: Path, twilio_emulator: Any) -> None:
+    people = Recipients.of_the_dags()
     dag_run = run("send_quiet_hours_skip")
 
     assert state(task_instance(dag_run)) == "success"
-    assert sorted(sent_to(twilio_emulator, "send_quiet_hours_skip")) == sorted([TOKYO, CHICAGO])
+    assert sorted(sent_to(twilio_emulator, "send_quiet_hours_skip")) == sorted(people.tokyo + people.chicago)
     by_to = {r["to"]: r for r in results(dag_run)}
-    assert [r["to"] for r in results(dag_run)] == RECIPIENTS
-    assert {to: r["status"] for to, r in by_to.items() if r["sid"] is None} == {
-        NEW_YORK: "skipped",
-        LONDON: "skipped",
-        NO_ZONE: "skipped",
-    }
-    london = by_to[LONDON]["error_message"]
-    assert by_to[LONDON]["error_type"] == "QUIET_HOURS"
+    assert [r["to"] for r in results(dag_run)] == people.all
+    assert {to: r["status"] for to, r in by_to.items() if r["sid"] is None} == dict.fromkeys(
+        [*people.london, *people.new_york, people.no_zone], "skipped"
+    )
+    london = by_to[people.london[0]]["error_message"]
+    assert by_to[people.london[0]]["error_type"] == "QUIET_HOURS"
     assert "02:00 in Europe/London" in london and "opens 2025-01-15T08:00Z" in london
-    assert "21:00 in America/New_York" in by_to[NEW_YORK]["error_message"]
+    assert "21:00 in America/New_York" in by_to[people.new_york[0]]["error_message"]
 
 
 def test_retry_after_a_quiet_hours_deferral_texts_nobody_twice(airflow_db: Path, twilio_emulator: Any) -> None:
     """Try 1 sends the first wave, defers, and dies as it resumes; try 2 reads the log and sends the rest."""
+    people = Recipients.of_the_dags()
     dag_run = run("send_quiet_hours_retry")
 
     ti = task_instance(dag_run)
     assert state(ti) == "success" and ti.try_number == 2
     order = sent_to(twilio_emulator, "send_quiet_hours_retry")
-    assert Counter(order) == Counter({TOKYO: 1, CHICAGO: 1, LONDON: 1, NEW_YORK: 1})
+    assert sorted(order) == sorted(people.tokyo + people.chicago + people.london + people.new_york)  # each exactly once
     final = results(dag_run)
-    assert [r["to"] for r in final] == RECIPIENTS
+    assert [r["to"] for r in final] == people.all
     sids = {m["to"]: m["sid"] for m in twilio_emulator.messages()}
-    assert {r["to"]: r["sid"] for r in final[:4]} == {to: sids[to] for to in RECIPIENTS[:4]}
+    assert {r["to"]: r["sid"] for r in final[:-1]} == {to: sids[to] for to in people.all[:-1]}
 
 
 def test_notifier_skips_recipients_in_their_quiet_hours(twilio_emulator: Any) -> None:
@@ -100,14 +124,17 @@ def test_notifier_skips_recipients_in_their_quiet_hours(twilio_emulator: Any) ->
 
     from airflow_provider_twilio.notifications.sms import TwilioSmsNotifier
 
+    people = Recipients.of_the_dags()
+
     class NotifierAtFixedTime(TwilioSmsNotifier):
         def current_time(self) -> datetime:
             return datetime(2025, 1, 15, 2, 0, tzinfo=timezone.utc)
 
-    notifier = NotifierAtFixedTime(to=RECIPIENTS, body="Load failed", quiet_hours=("21:00", "08:00"))
+    to = [people.tokyo[0], people.london[0], people.chicago[0], people.new_york[0], people.no_zone]
+    notifier = NotifierAtFixedTime(to=to, body="Load failed", quiet_hours=("21:00", "08:00"))
     outcome = notifier.send()
 
-    assert sorted(m["to"] for m in twilio_emulator.messages()) == sorted([TOKYO, CHICAGO])
-    assert [r["to"] for r in outcome.results] == RECIPIENTS
+    assert sorted(m["to"] for m in twilio_emulator.messages()) == sorted([people.tokyo[0], people.chicago[0]])
+    assert [r["to"] for r in outcome.results] == to
     assert [r["status"] for r in outcome.results if r["sid"] is None] == ["skipped"] * 3
     assert not outcome.failures

@@ -3,7 +3,7 @@ checks the operator and notifier run when built."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
@@ -184,3 +184,15 @@ def test_waves_skip_policy_skips_every_quiet_recipient() -> None:
     assert waves.narrow(batch()).recipients == ("+81312345678",)  # type: ignore[arg-type]
     assert waves.resume_at is None
     assert {to: r["error_type"] for to, r in waves.done.items()} == dict.fromkeys(list(ZONES)[1:], "QUIET_HOURS")
+
+
+def test_quiet_hours_with_send_at_is_refused_before_sending() -> None:
+    scheduled = validate_batch(
+        to=list(ZONES),
+        body="hi",
+        messaging_service_sid="MG" + "0" * 32,
+        send_at=datetime.now(timezone.utc) + timedelta(days=1),
+    )
+    waves = QuietWaves(NIGHT, "defer", utc(2025, 1, 15, 2), zones_for=ZONES.__getitem__)
+    with pytest.raises(TwilioInputError, match="quiet_hours cannot be combined with send_at"):
+        waves.narrow(scheduled)

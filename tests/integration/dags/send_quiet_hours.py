@@ -2,6 +2,7 @@
 
 At 02:00 UTC on 2025-01-15 it is 11:00 in Tokyo and 20:00 in Chicago (open), 02:00 in London (opens
 08:00 UTC) and 21:00 in New York (opens 13:00 UTC); +1 555 numbers have no known time zone. The
+recipients are interleaved, so every wave is spread across the list. The
 windows' openings are long past, so each deferral ends at once and the next wave runs at the moment
 it was due. Used by tests/integration/test_send_quiet_hours.py.
 """
@@ -19,9 +20,13 @@ except ImportError:  # Airflow 2.11
     from airflow import DAG
 
 FIXED_NOW = datetime(2025, 1, 15, 2, 0, tzinfo=timezone.utc)
-TOKYO, CHICAGO, LONDON, NEW_YORK = "+81312345678", "+13125550147", "+442079460123", "+12125550148"
+PER_ZONE = 25  # over 20 recipients a wave, a retried try reconciles by scanning the log, not per recipient
+TOKYO = [f"+8131234{i:04d}" for i in range(PER_ZONE)]
+CHICAGO = [f"+1312555{i:04d}" for i in range(PER_ZONE)]
+LONDON = [f"+44207946{i:04d}" for i in range(PER_ZONE)]
+NEW_YORK = [f"+1212555{i:04d}" for i in range(PER_ZONE)]
 NO_ZONE = "+15551230150"
-RECIPIENTS = [NEW_YORK, TOKYO, LONDON, CHICAGO, NO_ZONE]
+RECIPIENTS = [number for group in zip(NEW_YORK, TOKYO, LONDON, CHICAGO, strict=True) for number in group] + [NO_ZONE]
 
 
 class SendAtFixedTime(TwilioSendSmsOperator):
