@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_twilio.notifications.base import TwilioNotifierBase
@@ -16,6 +18,8 @@ class TwilioSmsNotifier(TwilioNotifierBase):
 
     ``to`` takes the same forms as the operator's. Fields are templated with the callback's context.
     Raises TwilioSendError if any recipient could not be sent to (Airflow logs callback errors).
+    With ``quiet_hours`` (e.g. ``("21:00", "08:00")``), recipients in their local quiet hours are skipped
+    and logged: a callback cannot wait for their window (see docs/sending.md, "Quiet hours").
     """
 
     template_fields: Sequence[str] = ("to", "body", "from_", "messaging_service_sid", "twilio_conn_id")
@@ -29,9 +33,11 @@ class TwilioSmsNotifier(TwilioNotifierBase):
         twilio_conn_id: str = "twilio_default",
         *,
         max_concurrency: int = 10,
+        quiet_hours: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
         from airflow_provider_twilio.sending.options import checked_max_concurrency
+        from airflow_provider_twilio.sending.quiet_hours import checked_quiet_hours
 
         self.to = to
         self.body = body
@@ -39,15 +45,25 @@ class TwilioSmsNotifier(TwilioNotifierBase):
         self.messaging_service_sid = messaging_service_sid
         self.twilio_conn_id = twilio_conn_id
         self.max_concurrency = checked_max_concurrency(max_concurrency)
+        self.quiet_hours = checked_quiet_hours(quiet_hours)
         super().__init__(**kwargs)
+
+    def current_time(self) -> datetime:
+        """The clock quiet hours are judged by (aware UTC); a subclass may fix it, e.g. in tests."""
+        return datetime.now(timezone.utc)
 
     def send(self) -> SendOutcome:
         """Send with the already-rendered fields; the sending core is the operator's."""
         # Imported here, not at module level: DAG files import this module on every parse.
         from airflow_provider_twilio.hooks.twilio import TwilioHook
         from airflow_provider_twilio.sending.batch import BatchOptions
+        from airflow_provider_twilio.sending.quiet_waves import QuietWaves
+        from airflow_provider_twilio.sending.results import is_skipped
         from airflow_provider_twilio.sending.with_hook import failed_recipients_error, send_through_hook
 
+        quiet = None
+        if self.quiet_hours is not None:
+            quiet = QuietWaves(self.quiet_hours, "skip", self.current_time())
         fields = {
             "to": self.to,
             "body": self.body,
@@ -59,10 +75,16 @@ class TwilioSmsNotifier(TwilioNotifierBase):
             fields,
             BatchOptions(max_concurrency=self.max_concurrency),
             log=self.log,
+            narrow=quiet.narrow if quiet is not None else None,
         )
+        if quiet is not None:
+            outcome = replace(outcome, results=quiet.merge(batch.recipients, outcome.results))
+            for result in outcome.results:
+                if is_skipped(result):
+                    self.log.warning("Not sent to %s: %s", result["to"], result["error_message"])
         if outcome.failures:
             raise failed_recipients_error(
                 outcome, f"Notification not sent to {len(outcome.failures)} of {len(batch.recipients)} recipient(s)"
             )
-        self.log.info("Notification sent: %s", ", ".join(r["sid"] for r in outcome.results))
+        self.log.info("Notification sent: %s", ", ".join(r["sid"] for r in outcome.results if r["sid"]))
         return outcome

@@ -10,6 +10,8 @@ from airflow_provider_twilio._compat import BaseOperator, BaseOperatorLink
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from airflow_provider_twilio.sending.quiet_waves import QuietWaves
+
 CONSOLE_URL_XCOM_KEY = "twilio_console_url"
 
 
@@ -52,6 +54,11 @@ class TwilioSendSmsOperator(BaseOperator):
     :param max_rate: at most this many messages per second.
     :param commit_grace_period: after a timeout, dropped connection or 5xx, seconds to keep reading the
         message log for a message Twilio stores late before sending again (default 10; see docs/sending.md).
+    :param quiet_hours: e.g. ``("21:00", "08:00")``: no text reaches a recipient during these local hours
+        (local time from the number's country and region, the most cautious zone where it has several).
+    :param quiet_hours_policy: ``"defer"`` (default): send to everyone whose window is open, then defer,
+        freeing the worker slot, until the next window opens, in waves; ``"skip"``: report quiet
+        recipients as skipped (``error_type`` ``QUIET_HOURS``). See docs/sending.md, "Quiet hours".
     """
 
     template_fields: Sequence[str] = (
@@ -92,6 +99,8 @@ class TwilioSendSmsOperator(BaseOperator):
         max_concurrency: int = 10,
         max_rate: float | None = None,
         commit_grace_period: float | None = None,
+        quiet_hours: Sequence[str] | None = None,
+        quiet_hours_policy: str = "defer",
         twilio_conn_id: str = "twilio_default",
         **kwargs: Any,
     ) -> None:
@@ -100,6 +109,7 @@ class TwilioSendSmsOperator(BaseOperator):
             checked_max_concurrency,
             checked_max_rate,
         )
+        from airflow_provider_twilio.sending.quiet_hours import checked_policy, checked_quiet_hours
 
         super().__init__(**kwargs)
         self.to = to
@@ -119,6 +129,8 @@ class TwilioSendSmsOperator(BaseOperator):
         self.max_concurrency = checked_max_concurrency(max_concurrency)
         self.max_rate = checked_max_rate(max_rate)
         self.commit_grace_period = checked_commit_grace_period(commit_grace_period)
+        self.quiet_hours = checked_quiet_hours(quiet_hours)
+        self.quiet_hours_policy = checked_policy(quiet_hours_policy)
         self.twilio_conn_id = twilio_conn_id
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
@@ -129,15 +141,32 @@ class TwilioSendSmsOperator(BaseOperator):
             f"Task {self.task_id!r}",
         )
 
+    def current_time(self) -> datetime:
+        """The clock quiet hours are judged by (aware UTC); a subclass may fix it, e.g. in tests."""
+        from datetime import datetime, timezone
+
+        return datetime.now(timezone.utc)
+
     def execute(self, context: Any) -> list[dict[str, Any]]:
+        return self._send_wave(context, None)
+
+    def execute_after_quiet_hours(self, context: Any, event: Any = None) -> list[dict[str, Any]]:
+        """The next wave, once a deferral for quiet hours ends: resumes from the waves recorded in XCom."""
+        from airflow_provider_twilio.operators.quiet_waves import resumed_waves
+
+        return self._send_wave(context, resumed_waves(self, context))
+
+    def _send_wave(self, context: Any, waves: QuietWaves | None) -> list[dict[str, Any]]:
         # The sending core is imported here, not at module level: DAG files import this module on every parse.
         from airflow_provider_twilio.hooks.twilio import TwilioHook
+        from airflow_provider_twilio.operators.quiet_waves import defer_if_more_waves, first_waves
         from airflow_provider_twilio.retry import RetryPolicy
         from airflow_provider_twilio.sending.batch import BatchOptions
         from airflow_provider_twilio.sending.results import summarize_failures
         from airflow_provider_twilio.sending.with_hook import failed_recipients_error, send_through_hook
 
         hook = TwilioHook(twilio_conn_id=self.twilio_conn_id)
+        waves = first_waves(self) if waves is None else waves
         fields = {
             "to": self.to,
             "body": self.body,
@@ -164,9 +193,12 @@ class TwilioSendSmsOperator(BaseOperator):
             ),
             dedupe_since=self._dedupe_since(context),
             log=self.log,
+            narrow=waves.narrow if waves else None,
         )
         ti = context["ti"]
         ti.xcom_push(key=CONSOLE_URL_XCOM_KEY, value=hook.settings.console_messages_url)
+        if waves is not None:
+            outcome = defer_if_more_waves(self, context, batch, outcome, waves)
         failures = outcome.failures
         if failures:
             self.log.warning(

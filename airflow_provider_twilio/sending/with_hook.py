@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -20,16 +21,22 @@ def send_through_hook(
     *,
     log: logging.Logger | Any,
     dedupe_since: datetime | None = None,
+    narrow: Callable[[ValidatedBatch], ValidatedBatch] | None = None,
 ) -> tuple[ValidatedBatch, SendOutcome]:
-    """Check every field before the first request (the connection supplies the default sender), then send."""
+    """Check every field before the first request (the connection supplies the default sender), then send.
+
+    ``narrow`` cuts the checked batch down to the recipients a policy lets through now (quiet hours); the
+    outcome then has results for those only, and the whole checked batch is returned.
+    """
     settings = hook.settings
     batch = validate_batch(
         **fields,
         default_from=settings.default_from,
         default_messaging_service_sid=settings.default_messaging_service_sid,
     )
-    log.info(batch.describe())
-    outcome = send_batch(messages_resource(hook.get_conn()), batch, options, dedupe_since=dedupe_since, log=log)
+    sending = batch if narrow is None else narrow(batch)
+    log.info(sending.describe())
+    outcome = send_batch(messages_resource(hook.get_conn()), sending, options, dedupe_since=dedupe_since, log=log)
     return batch, outcome
 
 
