@@ -52,6 +52,14 @@ class TwilioSendSmsOperator(BaseOperator):
     :param max_rate: at most this many messages per second.
     :param commit_grace_period: after a timeout, dropped connection or 5xx, seconds to keep reading the
         message log for a message Twilio stores late before sending again (default 10; see docs/sending.md).
+    :param lookup: ``"line_type"`` looks each SMS number up (Twilio Lookup v2) first and skips landlines and
+        other types that cannot take a text (status ``skipped``, ``error_type`` ``LINE_TYPE``); once per
+        number per DAG run, ``max_concurrency`` at a time. See docs/sending.md, "Number hygiene".
+    :param price_per_segment: a price, or a map from ISO country (``"US"``), calling code (``"44"``) or ``"*"``
+        to a price, for the cost estimate logged before sending.
+    :param max_total_segments: refuse the whole batch, before any request, if it needs more segments.
+    :param max_cost: refuse the whole batch, before any request, if its estimated cost is higher.
+    :param max_price: passed to Twilio as ``MaxPrice``: a message that would cost more fails (30010).
     """
 
     template_fields: Sequence[str] = (
@@ -92,9 +100,15 @@ class TwilioSendSmsOperator(BaseOperator):
         max_concurrency: int = 10,
         max_rate: float | None = None,
         commit_grace_period: float | None = None,
+        lookup: str | None = None,
+        price_per_segment: float | dict[str, float] | None = None,
+        max_total_segments: int | None = None,
+        max_cost: float | None = None,
+        max_price: float | None = None,
         twilio_conn_id: str = "twilio_default",
         **kwargs: Any,
     ) -> None:
+        from airflow_provider_twilio.sending.hygiene import checked_hygiene_and_budget
         from airflow_provider_twilio.sending.options import (
             checked_commit_grace_period,
             checked_max_concurrency,
@@ -119,6 +133,13 @@ class TwilioSendSmsOperator(BaseOperator):
         self.max_concurrency = checked_max_concurrency(max_concurrency)
         self.max_rate = checked_max_rate(max_rate)
         self.commit_grace_period = checked_commit_grace_period(commit_grace_period)
+        self.lookup, self.budget = checked_hygiene_and_budget(
+            lookup=lookup,
+            price_per_segment=price_per_segment,
+            max_total_segments=max_total_segments,
+            max_cost=max_cost,
+            max_price=max_price,
+        )
         self.twilio_conn_id = twilio_conn_id
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
@@ -134,6 +155,7 @@ class TwilioSendSmsOperator(BaseOperator):
         from airflow_provider_twilio.hooks.twilio import TwilioHook
         from airflow_provider_twilio.retry import RetryPolicy
         from airflow_provider_twilio.sending.batch import BatchOptions
+        from airflow_provider_twilio.sending.hygiene import line_type_screen
         from airflow_provider_twilio.sending.results import summarize_failures
         from airflow_provider_twilio.sending.with_hook import failed_recipients_error, send_through_hook
 
@@ -151,19 +173,22 @@ class TwilioSendSmsOperator(BaseOperator):
             "send_at": self.send_at,
             "shorten_urls": self.shorten_urls,
             "max_segments": self.max_segments,
+            "max_price": self.budget.max_price,
         }
+        grace = self.commit_grace_period
+        retry = RetryPolicy() if grace is None else RetryPolicy(commit_grace=grace)
         batch, outcome = send_through_hook(
             hook,
             fields,
             BatchOptions(
                 max_concurrency=self.max_concurrency,
                 max_rate=self.max_rate,
-                retry=RetryPolicy()
-                if self.commit_grace_period is None
-                else RetryPolicy(commit_grace=self.commit_grace_period),
+                retry=retry,
             ),
             dedupe_since=self._dedupe_since(context),
             log=self.log,
+            budget=self.budget,
+            screen=line_type_screen(self.lookup, context, self.max_concurrency, retry, self.log),
         )
         ti = context["ti"]
         ti.xcom_push(key=CONSOLE_URL_XCOM_KEY, value=hook.settings.console_messages_url)

@@ -8,7 +8,9 @@ from typing import Any
 
 from airflow_provider_twilio.exceptions import TwilioSendError
 from airflow_provider_twilio.sending.batch import BatchOptions
+from airflow_provider_twilio.sending.budget import Budget, budget_statement
 from airflow_provider_twilio.sending.core import SendOutcome, messages_resource, send_batch
+from airflow_provider_twilio.sending.line_types import LineTypeScreen, with_held
 from airflow_provider_twilio.sending.results import common_error_type, summarize_failures
 from airflow_provider_twilio.sending.validation import ValidatedBatch, validate_batch
 
@@ -20,8 +22,14 @@ def send_through_hook(
     *,
     log: logging.Logger | Any,
     dedupe_since: datetime | None = None,
+    budget: Budget | None = None,
+    screen: LineTypeScreen | None = None,
 ) -> tuple[ValidatedBatch, SendOutcome]:
-    """Check every field before the first request (the connection supplies the default sender), then send."""
+    """Check every field before the first request (the connection supplies the default sender), then send.
+
+    ``budget`` is checked before any request, lookups included; ``screen`` then holds back recipients
+    whose line type cannot take a text.
+    """
     settings = hook.settings
     batch = validate_batch(
         **fields,
@@ -29,8 +37,12 @@ def send_through_hook(
         default_messaging_service_sid=settings.default_messaging_service_sid,
     )
     log.info(batch.describe())
-    outcome = send_batch(messages_resource(hook.get_conn()), batch, options, dedupe_since=dedupe_since, log=log)
-    return batch, outcome
+    if budget is not None:
+        log.info(budget_statement(budget, batch))
+    client = hook.get_conn()
+    sendable, held = screen.screen(client, batch) if screen is not None else (batch, {})
+    outcome = send_batch(messages_resource(client), sendable, options, dedupe_since=dedupe_since, log=log)
+    return batch, with_held(outcome, batch.recipients, held)
 
 
 def failed_recipients_error(outcome: SendOutcome, headline: str) -> TwilioSendError:
