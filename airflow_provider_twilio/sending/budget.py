@@ -146,11 +146,10 @@ def _price_for(to: str, prices: dict[str, float]) -> float:
     import phonenumbers
 
     number = phonenumbers.parse(split_channel(to)[1], None)
-    region = phonenumbers.region_code_for_number(number) or phonenumbers.region_code_for_country_code(
-        number.country_code
-    )
+    code = number.country_code or 0
+    region = phonenumbers.region_code_for_number(number) or phonenumbers.region_code_for_country_code(code)
     region = "" if region == phonenumbers.UNKNOWN_REGION else region
-    calling = str(number.country_code)
+    calling = str(code)
     for key in (region, calling, ANY_COUNTRY):
         if key in prices:
             return prices[key]
