@@ -59,7 +59,7 @@ class TwilioSendSmsOperator(BaseOperator):
         to a price, for the cost estimate logged before sending.
     :param max_total_segments: refuse the whole batch, before any request, if it needs more segments.
     :param max_cost: refuse the whole batch, before any request, if its estimated cost is higher.
-    :param max_price: passed to Twilio as ``MaxPrice``: a message that would cost more fails (30010).
+    :param max_price: passed to Twilio as ``MaxPrice`` with every message (obsolete at Twilio since June 2024).
     """
 
     template_fields: Sequence[str] = (

@@ -119,7 +119,7 @@ class Budget:
         if cost is not None:
             statement += f", estimated cost {cost:.4f}"
         if self.max_price is not None:
-            statement += f"; at most {self.max_price:g} per message (max_price)"
+            statement += f"; MaxPrice {self.max_price:g} sent with each message (obsolete at Twilio, no effect there)"
         if self.max_total_segments is not None and total > self.max_total_segments:
             raise BudgetExceededError(
                 f"max_total_segments: the batch needs {total} segment(s) ({count} recipient(s) x "

@@ -61,13 +61,20 @@ def test_a_batch_within_its_limits_is_sent(twilio_emulator: Any) -> None:
 
 
 def test_max_price_reaches_twilio_per_message(twilio_emulator: Any) -> None:
-    # The emulator prices a segment at 0.0079 and fails a message over its MaxPrice with 30010, as Twilio does.
+    # The emulator prices a segment at 0.0079; enforced, a message over its MaxPrice fails with 30010, as on
+    # Twilio before MaxPrice became obsolete: so the message that fails is the one whose MaxPrice arrived.
+    twilio_emulator.configure(enforce_max_price=True)
     results = operator(to=["+15551230001"], body=LONG_BODY, max_price=0.01).execute(context())
     cheap = operator(to=["+15551230002"], body=LONG_BODY, max_price=0.02).execute(context())
     assert results[0]["sid"] and cheap[0]["sid"]
     ended = final_statuses(twilio_emulator, 2)
     assert (ended["+15551230001"]["status"], ended["+15551230001"]["error_code"]) == ("failed", 30010)
     assert ended["+15551230002"]["status"] == "delivered"
+
+
+def test_max_price_is_accepted_and_ignored_as_twilio_does_today(twilio_emulator: Any) -> None:
+    results = operator(to=["+15551230003"], body=LONG_BODY, max_price=0.01).execute(context())
+    assert results[0]["sid"] and final_statuses(twilio_emulator, 1)["+15551230003"]["status"] == "delivered"
 
 
 def test_the_estimate_counts_recipients_before_lookups_hold_any_back(twilio_emulator: Any) -> None:

@@ -68,7 +68,15 @@ def _timeline(created_at: float, start: float, delay: float, to: str, *, over_ma
 class OutboundRequest:
     """A validated create request; ``build`` turns it into a stored message."""
 
-    def __init__(self, form: Form, *, account_sid: str, status_delay: float, now: float | None = None) -> None:
+    def __init__(
+        self,
+        form: Form,
+        *,
+        account_sid: str,
+        status_delay: float,
+        enforce_max_price: bool = False,
+        now: float | None = None,
+    ) -> None:
         now = time.time() if now is None else now
         self.account_sid = account_sid
         self.status_delay = status_delay
@@ -140,7 +148,8 @@ class OutboundRequest:
                 )
             self.send_at = when
 
-        self.max_price = _max_price(form.get("MaxPrice"))
+        # Twilio made MaxPrice obsolete (no effect since 3 June 2024): accepted and ignored, unless enforced.
+        self.max_price = _max_price(form.get("MaxPrice")) if enforce_max_price else None
 
         status_callback = (form.get("StatusCallback") or "").strip() or None
         if status_callback is not None and not is_http_url(status_callback):
@@ -189,7 +198,7 @@ class OutboundRequest:
 
 
 def _max_price(value: str | None) -> float | None:
-    """``MaxPrice``: US dollars the sender will pay at most per message; a message priced higher fails (30010)."""
+    """``MaxPrice``: US dollars the sender would pay at most per message; a message priced higher fails (30010)."""
     if value is None or not value.strip():
         return None
     try:
@@ -197,7 +206,7 @@ def _max_price(value: str | None) -> float | None:
     except ValueError:
         price = -1.0
     if not 0 < price < float("inf"):
-        raise bad_request(21236, f"MaxPrice {value!r} is not a positive number of US dollars, e.g. 0.05.")
+        raise bad_request(21627, f"Max Price must be a valid positive float, got {value!r}.")
     return price
 
 

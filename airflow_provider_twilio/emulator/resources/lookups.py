@@ -26,7 +26,8 @@ async def fetch_phone_number(request: Request) -> Response:
     asked = [field.strip() for field in (request.query_params.get("Fields") or "").split(",") if field.strip()]
     unknown = [field for field in asked if field not in FIELDS]
     if unknown:
-        raise bad_request(60001, f"Fields {', '.join(unknown)!r}: the emulator serves only {', '.join(FIELDS)}.")
+        served = ", ".join(FIELDS)
+        raise bad_request(60200, f"Invalid parameter: Fields ({', '.join(unknown)}; the emulator serves {served})")
     answer = _basic(number)
     if "line_type_intelligence" in asked:
         answer["line_type_intelligence"] = _line_type_intelligence(number) if answer["valid"] else None
