@@ -153,3 +153,21 @@ def test_refused_credentials_stop_lookups_before_anything_is_sent(twilio_emulato
     assert info.value.error_type is ErrorType.AUTHENTICATION_CONNECTION_ERROR
     assert "nothing was sent" in str(info.value)
     assert message_posts(twilio_emulator) == [] and len(lookups(twilio_emulator)) <= 10
+
+
+def test_the_async_client_also_looks_up_at_base_url_and_goes_nowhere_else(twilio_emulator: Any) -> None:
+    import asyncio
+
+    from airflow_provider_twilio.hooks.twilio import TwilioHook
+
+    async def run() -> str:
+        async with TwilioHook().async_client() as client:
+            with pytest.raises(TwilioConnectionConfigError, match=r"https://content\.twilio\.com"):
+                await client.content.v1.contents.list_async(limit=1)
+            found = await client.lookups.v2.phone_numbers(magic_number("landline")).fetch_async(
+                fields="line_type_intelligence"
+            )
+            return str(found.line_type_intelligence["type"])
+
+    assert asyncio.run(run()) == "landline"
+    assert len(lookups(twilio_emulator)) == 1
