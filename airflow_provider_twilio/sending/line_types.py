@@ -35,10 +35,12 @@ UNKNOWN = "unknown"
 """Recorded when Twilio answers with no line type."""
 
 CACHE_KEY = "twilio_line_types"
-"""The task state store key holding ``{number: line type}`` for the DAG run."""
+"""The task state store key holding how many parts of ``{number: line type}`` the run has written; part
+``i`` is under ``twilio_line_types/i``. Parts stay small (Airflow warns above 64 KB per value) and each
+answer is written once, not the whole map again."""
 
 SAVE_EVERY = 500
-"""New answers are written to the task's record after this many, and once more at the end (or on failure)."""
+"""New answers are written to the task's record as a part of this many, and once more at the end (or on failure)."""
 
 LOOKUP_FIELDS = "line_type_intelligence"
 
@@ -52,26 +54,34 @@ class Store(Protocol):
 
 
 class LineTypeCache:
-    """The run's answers: read once from the task's record, written back in chunks as lookups finish."""
+    """The run's answers: read once from the task's record, written back in parts as lookups finish."""
 
     def __init__(self, store: Store | None) -> None:
         self._store = store
-        stored = store.get(CACHE_KEY) if store is not None else None
-        self.known: dict[str, str] = (
-            {str(k): str(v) for k, v in stored.items() if isinstance(v, str)} if isinstance(stored, dict) else {}
-        )
-        self._unsaved = 0
+        self.known: dict[str, str] = {}
+        self._parts = 0
+        if store is not None:
+            count = store.get(CACHE_KEY)
+            self._parts = count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 0
+            for index in range(self._parts):
+                part = store.get(f"{CACHE_KEY}/{index}")
+                if isinstance(part, dict):
+                    self.known.update({str(k): v for k, v in part.items() if isinstance(v, str)})
+        self._unsaved: dict[str, str] = {}
 
     def add(self, number: str, line_type: str) -> None:
         self.known[number] = line_type
-        self._unsaved += 1
-        if self._unsaved >= SAVE_EVERY:
+        self._unsaved[number] = line_type
+        if len(self._unsaved) >= SAVE_EVERY:
             self.save()
 
     def save(self) -> None:
         if self._store is not None and self._unsaved:
-            self._store.set(CACHE_KEY, dict(self.known))
-        self._unsaved = 0
+            # The part first, then the count that makes it visible: a try stopped in between loses only it.
+            self._store.set(f"{CACHE_KEY}/{self._parts}", self._unsaved)
+            self._parts += 1
+            self._store.set(CACHE_KEY, self._parts)
+        self._unsaved = {}
 
 
 def line_type_from(instance: Any) -> str:
