@@ -7,7 +7,10 @@ process so that this process's CPU time is the client's alone. Reports, from one
 - our CPU per message against a bare SDK ``messages.create()``: the SDK's own ``TwilioHttpClient``
   with its logger quiet and the proxy settings read once, as the hook built it before it had a client
   of its own; and, for reference, a ``create()`` through the hook's client.
-The sequential loop is timed on a sample and scaled. Exits 0 even when a target is missed.
+The sequential loop is timed on a sample and scaled. Then number hygiene: the same batch of
+``BENCH_LOOKUP_RECIPIENTS`` (default 10,000) recipients, 6% of them on lines that cannot take a text,
+sent once without and once with ``lookup="line_type"``: requests made and wall time of each. Exits 0
+even when a target is missed.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 RECIPIENTS = 1000
+LOOKUP_RECIPIENTS = int(os.environ.get("BENCH_LOOKUP_RECIPIENTS", "10000"))
 LATENCY = 0.025
 SAMPLE = 200
 CONCURRENCY = 10
@@ -183,8 +187,83 @@ def run() -> int:
         row("CPU per create() through the hook's client", hook_cpu_ms, "ms", bare_cpu_ms, hook_ratio, "-", None),
         row("failed sends", failures, "", 0, None, "0", failures == 0),
     ]
+    rows += lookup_comparison(hook, sender, quiet)
     print("BENCH_JSON " + json.dumps(rows))
     return 0
+
+
+def hygiene_batch(count: int) -> list[str]:
+    """``count`` numbers: one in ten a magic line-type number (each type in turn), the rest mobiles."""
+    from airflow_provider_twilio.emulator.simulation.line_types import LINE_TYPES_BY_DIGIT, magic_number
+
+    magic = [magic_number(kind, i) for i in range(100) for kind in LINE_TYPES_BY_DIGIT][: count // 10]
+    return magic + numbers("917", count - len(magic))
+
+
+def lookup_comparison(hook: Any, sender: str, quiet: logging.Logger) -> list[dict[str, Any]]:
+    """The same batch without and with line-type lookups: requests and wall time, in one run."""
+    from airflow_provider_twilio.retry import RetryPolicy
+    from airflow_provider_twilio.sending import BatchOptions, send_batch, validate_batch
+    from airflow_provider_twilio.sending.core import messages_resource
+    from airflow_provider_twilio.sending.line_types import LineTypeScreen, with_held
+
+    client = hook.get_conn()
+    http = client.http_client
+    original = http.request
+    counted = [0]
+
+    def request(*args: Any, **kwargs: Any) -> Any:
+        counted[0] += 1
+        return original(*args, **kwargs)
+
+    http.request = request
+    options = BatchOptions(max_concurrency=CONCURRENCY)
+    recipients = hygiene_batch(LOOKUP_RECIPIENTS)
+    plain_batch = screened_batch = validate_batch(to=recipients, body=BODY, default_from=sender)
+
+    def plain() -> Any:
+        return send_batch(messages_resource(client), plain_batch, options, log=quiet)
+
+    def screened() -> Any:
+        screen = LineTypeScreen(None, max_concurrency=CONCURRENCY, retry=RetryPolicy(), log=quiet)
+        sendable, held = screen.screen(client, screened_batch)
+        outcome = send_batch(messages_resource(client), sendable, options, log=quiet)
+        return with_held(outcome, screened_batch.recipients, held)
+
+    plain_wall, _, plain_outcome = timed(plain)
+    plain_requests, counted[0] = counted[0], 0
+    lookup_wall, _, lookup_outcome = timed(screened)
+    lookup_requests = counted[0]
+    http.request = original
+    skipped = sum(1 for r in lookup_outcome.results if r["status"] == "skipped")
+    failed = len(plain_outcome.failures) + len(lookup_outcome.failures)
+
+    print(f"Number hygiene: {LOOKUP_RECIPIENTS} recipients, {skipped} on lines that cannot take a text")
+    print(f"  without lookup  {plain_wall:7.2f} s wall  {plain_requests} requests")
+    print(f"  lookup=line_type {lookup_wall:6.2f} s wall  {lookup_requests} requests ({skipped} texts not sent)")
+    name = f"{LOOKUP_RECIPIENTS} recipients"
+    return [
+        row(
+            f"{name}, lookup on: requests vs lookup off",
+            lookup_requests,
+            "",
+            plain_requests,
+            lookup_requests / plain_requests,
+            "-",
+            None,
+        ),
+        row(
+            f"{name}, lookup on: wall time vs lookup off",
+            lookup_wall,
+            "s",
+            plain_wall,
+            lookup_wall / plain_wall,
+            "-",
+            None,
+        ),
+        row(f"{name}, lookup on: texts not sent (not textable)", skipped, "", None, None, "-", None),
+        row(f"{name}: failed sends, lookup off and on", failed, "", 0, None, "0", failed == 0),
+    ]
 
 
 def row(

@@ -17,7 +17,8 @@ from airflow_provider_twilio.emulator.state import EmulatorState
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/2010-04-01/"
+API_PREFIXES = ("/2010-04-01/", "/v2/")
+"""The REST API (api.twilio.com) and Lookup v2 (lookups.twilio.com), both served on the emulator's one host."""
 WRITE_METHODS = frozenset({"POST", "DELETE"})
 """Only writes commit something, so only they fail "before" or "after commit"."""
 
@@ -48,14 +49,14 @@ def _credentials(scope: Scope) -> tuple[str, str] | None:
 
 
 class TwilioApiMiddleware:
-    """Wraps the Starlette app; only ``/2010-04-01/`` requests are logged, delayed and faulted."""
+    """Wraps the Starlette app; only API requests (``API_PREFIXES``) are authenticated, logged, delayed and faulted."""
 
     def __init__(self, app: Any, state: EmulatorState) -> None:
         self.app = app
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
+        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIXES):
             await self.app(scope, receive, send)
             return
         state = self.state

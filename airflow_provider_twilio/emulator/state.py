@@ -32,6 +32,7 @@ class EmulatorState:
         self.faults = Faults()
         self.status_delay: float = DEFAULT_STATUS_DELAY
         self.duplicate_webhooks: bool = SETTINGS["duplicate_webhooks"].default
+        self.enforce_max_price: bool = SETTINGS["enforce_max_price"].default
         self.calls: dict[str, dict[str, Any]] = {}
         self.call_runs: dict[str, Any] = {}
         """Per call SID, the emulator's ``call_lifecycle.CallRun`` (options, simulated person, notifications)."""

@@ -19,6 +19,8 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 
+from airflow_provider_twilio.exceptions import TwilioConnectionConfigError
+
 # The SDK logs every request at INFO; a 1,000-recipient batch would bury the task log.
 SDK_HTTP_LOGGER = logging.getLogger("airflow_provider_twilio.sdk_http")
 if SDK_HTTP_LOGGER.level == logging.NOTSET:
@@ -42,6 +44,9 @@ class LeanTwilioHttpClient(TwilioHttpClient):
     half the CPU. Anything else (JSON bodies, redirects) takes the SDK's path unchanged.
     """
 
+    allowed_origin: str | None = None
+    """With a custom ``base_url``: the only scheme, host and port requests may go to (see ``check_origin``)."""
+
     def __init__(self, timeout: float, logger: logging.Logger) -> None:
         super().__init__(timeout=timeout, logger=logger)
         # What every request of a kind shares, prepared once: the SDK sends the same headers, URL and
@@ -61,6 +66,7 @@ class LeanTwilioHttpClient(TwilioHttpClient):
         timeout: float | None = None,
         allow_redirects: bool = False,
     ) -> Response:
+        check_origin(self.allowed_origin, url)
         session = self.session
         if session is None or allow_redirects or (headers and headers.get("Content-Type", FORM) != FORM):
             return super().request(method, url, params, data, headers, auth, timeout, allow_redirects)
@@ -110,6 +116,20 @@ class LeanTwilioHttpClient(TwilioHttpClient):
         if auth is not None:
             prepared.headers["Authorization"] = _memo(self._auth_headers, auth, lambda: basic_authorization(auth))
         return prepared
+
+
+def check_origin(allowed_origin: str | None, url: str) -> None:
+    """Refuse, before any byte is sent, a request to a host other than the connection's ``base_url``.
+
+    The SDK builds each product's URL from its own domain (``lookups.twilio.com`` for Lookup); a domain
+    the hook did not point at ``base_url`` would otherwise receive the connection's credentials.
+    """
+    if allowed_origin is not None and url != allowed_origin and not url.startswith(allowed_origin + "/"):
+        origin = "/".join(url.split("/", 3)[:3])
+        raise TwilioConnectionConfigError(
+            f"Refused to send a request to {origin}: the connection's base_url sends requests only to "
+            f"{allowed_origin}, and the credentials go nowhere else"
+        )
 
 
 MEMO_SIZE = 16
@@ -233,6 +253,7 @@ class TimeoutAsyncTwilioHttpClient(AsyncTwilioHttpClient):
     """
 
     session: Any  # the SDK's attribute: None until ``open()``
+    allowed_origin: str | None = None
 
     def __init__(self, timeout: float, logger: logging.Logger) -> None:
         super().__init__(pool_connections=False, timeout=timeout, logger=logger)
@@ -252,6 +273,7 @@ class TimeoutAsyncTwilioHttpClient(AsyncTwilioHttpClient):
         headers: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> Any:
+        check_origin(self.allowed_origin, str(args[1] if len(args) > 1 else kwargs.get("url", "")))
         if auth is not None:
             headers = {**(headers or {}), "Authorization": basic_authorization(auth)}
         return await super().request(

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from twilio.rest import Client
 
 TWILIO_API_URL = "https://api.twilio.com"
+SDK_DOMAINS = ("api", "lookups")
+"""The SDK domains (hosts) the provider calls: Messages and Calls on api.twilio.com, Lookup on lookups.twilio.com."""
 
 
 class TwilioHook(BaseHook):
@@ -125,8 +127,11 @@ class TwilioHook(BaseHook):
         client.region = settings.region if use_region else None
         client.edge = settings.edge if use_region else None
         if settings.base_url:
-            # Set on the domain, so next_page_uri pagination follows it too.
-            client.api.base_url = settings.base_url
+            # Set on every domain the provider uses (pagination follows it too); the HTTP client then
+            # refuses any other host, so the credentials never leave for a host the connection did not name.
+            for domain in SDK_DOMAINS:
+                getattr(client, domain).base_url = settings.base_url
+            http_client.allowed_origin = settings.base_url.rstrip("/")
         return client
 
     def test_connection(self) -> tuple[bool, str]:

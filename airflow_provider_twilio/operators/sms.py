@@ -59,6 +59,14 @@ class TwilioSendSmsOperator(BaseOperator):
     :param quiet_hours_policy: ``"defer"`` (default): send to everyone whose window is open, then defer,
         freeing the worker slot, until the next window opens, in waves; ``"skip"``: report quiet
         recipients as skipped (``error_type`` ``QUIET_HOURS``). See docs/sending.md, "Quiet hours".
+    :param lookup: ``"line_type"`` looks each SMS number up (Twilio Lookup v2) first and skips landlines and
+        other types that cannot take a text (status ``skipped``, ``error_type`` ``LINE_TYPE``); once per
+        number per DAG run, ``max_concurrency`` at a time. See docs/sending.md, "Number hygiene".
+    :param price_per_segment: a price, or a map from ISO country (``"US"``), calling code (``"44"``) or ``"*"``
+        to a price, for the cost estimate logged before sending.
+    :param max_total_segments: refuse the whole batch, before any request, if it needs more segments.
+    :param max_cost: refuse the whole batch, before any request, if its estimated cost is higher.
+    :param max_price: passed to Twilio as ``MaxPrice`` with every message (obsolete at Twilio since June 2024).
     """
 
     template_fields: Sequence[str] = (
@@ -101,9 +109,15 @@ class TwilioSendSmsOperator(BaseOperator):
         commit_grace_period: float | None = None,
         quiet_hours: Sequence[str] | None = None,
         quiet_hours_policy: str = "defer",
+        lookup: str | None = None,
+        price_per_segment: float | dict[str, float] | None = None,
+        max_total_segments: int | None = None,
+        max_cost: float | None = None,
+        max_price: float | None = None,
         twilio_conn_id: str = "twilio_default",
         **kwargs: Any,
     ) -> None:
+        from airflow_provider_twilio.sending.hygiene import checked_hygiene_and_budget
         from airflow_provider_twilio.sending.options import (
             checked_commit_grace_period,
             checked_max_concurrency,
@@ -131,6 +145,13 @@ class TwilioSendSmsOperator(BaseOperator):
         self.commit_grace_period = checked_commit_grace_period(commit_grace_period)
         self.quiet_hours = checked_quiet_hours(quiet_hours)
         self.quiet_hours_policy = checked_policy(quiet_hours_policy)
+        self.lookup, self.budget = checked_hygiene_and_budget(
+            lookup=lookup,
+            price_per_segment=price_per_segment,
+            max_total_segments=max_total_segments,
+            max_cost=max_cost,
+            max_price=max_price,
+        )
         self.twilio_conn_id = twilio_conn_id
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
@@ -162,6 +183,7 @@ class TwilioSendSmsOperator(BaseOperator):
         from airflow_provider_twilio.operators.quiet_waves import defer_if_more_waves, first_waves
         from airflow_provider_twilio.retry import RetryPolicy
         from airflow_provider_twilio.sending.batch import BatchOptions
+        from airflow_provider_twilio.sending.hygiene import line_type_screen
         from airflow_provider_twilio.sending.results import summarize_failures
         from airflow_provider_twilio.sending.with_hook import failed_recipients_error, send_through_hook
 
@@ -180,20 +202,23 @@ class TwilioSendSmsOperator(BaseOperator):
             "send_at": self.send_at,
             "shorten_urls": self.shorten_urls,
             "max_segments": self.max_segments,
+            "max_price": self.budget.max_price,
         }
+        grace = self.commit_grace_period
+        retry = RetryPolicy() if grace is None else RetryPolicy(commit_grace=grace)
         batch, outcome = send_through_hook(
             hook,
             fields,
             BatchOptions(
                 max_concurrency=self.max_concurrency,
                 max_rate=self.max_rate,
-                retry=RetryPolicy()
-                if self.commit_grace_period is None
-                else RetryPolicy(commit_grace=self.commit_grace_period),
+                retry=retry,
             ),
             dedupe_since=self._dedupe_since(context),
             log=self.log,
             narrow=waves.narrow if waves else None,
+            budget=self.budget,
+            screen=line_type_screen(self.lookup, context, self.max_concurrency, retry, self.log),
         )
         ti = context["ti"]
         ti.xcom_push(key=CONSOLE_URL_XCOM_KEY, value=hook.settings.console_messages_url)

@@ -56,6 +56,7 @@ class MessageRequest:
     validity_period: int | None = None
     send_at: datetime | None = None
     shorten_urls: bool | None = None
+    max_price: float | None = None
     _base_kwargs: dict[str, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -79,6 +80,8 @@ class MessageRequest:
             kwargs["schedule_type"] = "fixed"
         if self.shorten_urls is not None:
             kwargs["shorten_urls"] = self.shorten_urls
+        if self.max_price is not None:
+            kwargs["max_price"] = self.max_price
         object.__setattr__(self, "_base_kwargs", kwargs)
 
     def sender_for(self, to: str) -> str | None:
@@ -140,6 +143,7 @@ def validate_batch(
     send_at: Any = None,
     shorten_urls: bool | None = None,
     max_segments: int | None = None,
+    max_price: float | None = None,
     default_from: str | None = None,
     default_messaging_service_sid: str | None = None,
     now: datetime | None = None,
@@ -197,6 +201,7 @@ def validate_batch(
         validity_period=validity,
         send_at=schedule,
         shorten_urls=shorten_urls,
+        max_price=max_price,
     )
     return ValidatedBatch(recipients=tuple(recipients), request=request, segments=segments)
 

@@ -9,7 +9,9 @@ from typing import Any
 
 from airflow_provider_twilio.exceptions import TwilioSendError
 from airflow_provider_twilio.sending.batch import BatchOptions
+from airflow_provider_twilio.sending.budget import Budget, budget_statement
 from airflow_provider_twilio.sending.core import SendOutcome, messages_resource, send_batch
+from airflow_provider_twilio.sending.line_types import LineTypeScreen, with_held
 from airflow_provider_twilio.sending.results import common_error_type, summarize_failures
 from airflow_provider_twilio.sending.validation import ValidatedBatch, validate_batch
 
@@ -22,11 +24,15 @@ def send_through_hook(
     log: logging.Logger | Any,
     dedupe_since: datetime | None = None,
     narrow: Callable[[ValidatedBatch], ValidatedBatch] | None = None,
+    budget: Budget | None = None,
+    screen: LineTypeScreen | None = None,
 ) -> tuple[ValidatedBatch, SendOutcome]:
     """Check every field before the first request (the connection supplies the default sender), then send.
 
-    ``narrow`` cuts the checked batch down to the recipients a policy lets through now (quiet hours); the
-    outcome then has results for those only, and the whole checked batch is returned.
+    ``budget`` is checked on the whole batch before any request, lookups included. ``narrow`` cuts the
+    checked batch down to the recipients a policy lets through now (quiet hours); ``screen`` then holds
+    back those whose line type cannot take a text. The outcome has results for the narrowed recipients
+    only, and the whole checked batch is returned.
     """
     settings = hook.settings
     batch = validate_batch(
@@ -34,10 +40,14 @@ def send_through_hook(
         default_from=settings.default_from,
         default_messaging_service_sid=settings.default_messaging_service_sid,
     )
+    log.info(batch.describe())
+    if budget is not None:
+        log.info(budget_statement(budget, batch))
     sending = batch if narrow is None else narrow(batch)
-    log.info(sending.describe())
-    outcome = send_batch(messages_resource(hook.get_conn()), sending, options, dedupe_since=dedupe_since, log=log)
-    return batch, outcome
+    client = hook.get_conn()
+    sendable, held = screen.screen(client, sending) if screen is not None else (sending, {})
+    outcome = send_batch(messages_resource(client), sendable, options, dedupe_since=dedupe_since, log=log)
+    return batch, with_held(outcome, sending.recipients, held)
 
 
 def failed_recipients_error(outcome: SendOutcome, headline: str) -> TwilioSendError:

@@ -29,6 +29,7 @@ SAMPLES: dict[str, Any] = {
     "seed": 42,
     "status_delay": 0.2,
     "duplicate_webhooks": True,
+    "enforce_max_price": True,
 }
 """A valid value other than the default, per setting."""
 
@@ -43,6 +44,7 @@ BAD: dict[str, Any] = {
     "seed": [1],
     "status_delay": -1,
     "duplicate_webhooks": "yes",
+    "enforce_max_price": 1,
 }
 """A value each setting refuses."""
 

@@ -11,7 +11,7 @@ from airflow_provider_twilio.emulator.http.errors import ApiError, bad_request
 from airflow_provider_twilio.emulator.http.timefmt import parse_send_at
 from airflow_provider_twilio.emulator.http.urls import is_http_url
 from airflow_provider_twilio.emulator.model import addresses
-from airflow_provider_twilio.emulator.model.message_store import Message, Step, new_sid
+from airflow_provider_twilio.emulator.model.message_store import PRICE_PER_SEGMENT, Message, Step, new_sid
 from airflow_provider_twilio.emulator.simulation import magic_numbers
 from airflow_provider_twilio.segments import count_segments
 
@@ -47,9 +47,12 @@ class Form:
         return self._first
 
 
-def _timeline(created_at: float, start: float, delay: float, to: str) -> list[Step]:
+PRICE_OVER_MAX = magic_numbers.DeliveryFailure("failed", 30010, "Message price exceeds max price.", False)
+
+
+def _timeline(created_at: float, start: float, delay: float, to: str, *, over_max_price: bool = False) -> list[Step]:
     """queued -> sending -> sent -> delivered, one step per ``delay``; magic numbers end otherwise."""
-    failure = magic_numbers.DELIVERY_FAILURES.get(addresses.split_channel(to)[1])
+    failure = PRICE_OVER_MAX if over_max_price else magic_numbers.DELIVERY_FAILURES.get(addresses.split_channel(to)[1])
     steps = [Step(start, "queued"), Step(start + delay, "sending")]
     if failure is not None and not failure.reaches_sent:
         steps.append(Step(start + 2 * delay, failure.status, failure.code, failure.message))
@@ -65,7 +68,15 @@ def _timeline(created_at: float, start: float, delay: float, to: str) -> list[St
 class OutboundRequest:
     """A validated create request; ``build`` turns it into a stored message."""
 
-    def __init__(self, form: Form, *, account_sid: str, status_delay: float, now: float | None = None) -> None:
+    def __init__(
+        self,
+        form: Form,
+        *,
+        account_sid: str,
+        status_delay: float,
+        enforce_max_price: bool = False,
+        now: float | None = None,
+    ) -> None:
         now = time.time() if now is None else now
         self.account_sid = account_sid
         self.status_delay = status_delay
@@ -137,6 +148,9 @@ class OutboundRequest:
                 )
             self.send_at = when
 
+        # Twilio made MaxPrice obsolete (no effect since 3 June 2024): accepted and ignored, unless enforced.
+        self.max_price = _max_price(form.get("MaxPrice")) if enforce_max_price else None
+
         status_callback = (form.get("StatusCallback") or "").strip() or None
         if status_callback is not None and not is_http_url(status_callback):
             raise bad_request(21609, f"The StatusCallback URL {status_callback} is not a valid URL.")
@@ -151,13 +165,21 @@ class OutboundRequest:
 
     def build(self, seq: int, created_at: float) -> Message:
         delay = self.status_delay
+        segments = count_segments(self.body).segments if self.body else 1
+        over = self.max_price is not None and PRICE_PER_SEGMENT * segments > self.max_price
         if self.send_at is not None:
-            timeline = [Step(created_at, "scheduled"), *_timeline(created_at, self.send_at, delay, self.to)]
+            timeline = [
+                Step(created_at, "scheduled"),
+                *_timeline(created_at, self.send_at, delay, self.to, over_max_price=over),
+            ]
         elif self.service is not None:
             # The service accepts the message, then picks a sender from its pool as it queues it.
-            timeline = [Step(created_at, "accepted"), *_timeline(created_at, created_at + delay, delay, self.to)]
+            timeline = [
+                Step(created_at, "accepted"),
+                *_timeline(created_at, created_at + delay, delay, self.to, over_max_price=over),
+            ]
         else:
-            timeline = _timeline(created_at, created_at, delay, self.to)
+            timeline = _timeline(created_at, created_at, delay, self.to, over_max_price=over)
         return Message(
             sid=new_sid("MM" if self.media else "SM"),
             account_sid=self.account_sid,
@@ -171,8 +193,21 @@ class OutboundRequest:
             media_urls=self.media,
             messaging_service_sid=self.service,
             status_callback=self.status_callback,
-            num_segments=count_segments(self.body).segments if self.body else 1,
+            num_segments=segments,
         )
+
+
+def _max_price(value: str | None) -> float | None:
+    """``MaxPrice``: US dollars the sender would pay at most per message; a message priced higher fails (30010)."""
+    if value is None or not value.strip():
+        return None
+    try:
+        price = float(value)
+    except ValueError:
+        price = -1.0
+    if not 0 < price < float("inf"):
+        raise bad_request(21627, f"Max Price must be a valid positive float, got {value!r}.")
+    return price
 
 
 def check_inbound(*, from_: str, to: str, body: str, media_urls: Sequence[str] = ()) -> None:

@@ -72,6 +72,13 @@ SETTINGS: dict[str, Setting] = {
             maximum=MAX_DELAY,
         ),
         Setting("duplicate_webhooks", "flag", False, "deliver every webhook twice, as Twilio retries", owner="state"),
+        Setting(
+            "enforce_max_price",
+            "flag",
+            False,
+            "fail a message priced over its MaxPrice with 30010, as Twilio did before MaxPrice became obsolete",
+            owner="state",
+        ),
     )
 }
 
@@ -89,6 +96,7 @@ class EmulatorSettings(TypedDict, total=False):
     seed: int
     status_delay: float
     duplicate_webhooks: bool
+    enforce_max_price: bool
 
 
 def _probability(name: str, value: Any) -> float:
