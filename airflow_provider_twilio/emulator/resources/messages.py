@@ -27,6 +27,7 @@ _PAGE_TOKEN_PREFIX = "PASM"
 async def create_message(request: Request) -> Response:
     state = account_of(request)
     outbound = OutboundRequest(await read_form(request), account_sid=state.account_sid, status_delay=state.status_delay)
+    state.opt_outs.check(to=outbound.to, sender=outbound.from_)
     late = state.faults.commit_delay()
     if late is not None:
         state.call_later(late, lambda: after_accept(state, state.store.add(outbound.build)))
