@@ -15,7 +15,8 @@ class TwilioSmsNotifier(TwilioNotifierBase):
     """Send ``body`` to ``to`` when a callback fires, e.g. ``on_failure_callback=TwilioSmsNotifier(...)``.
 
     ``to`` takes the same forms as the operator's. Fields are templated with the callback's context.
-    Raises TwilioSendError if any recipient could not be sent to (Airflow logs callback errors).
+    Raises TwilioSendError if any recipient could not be sent to (Airflow logs callback errors); a
+    recipient who replied STOP (status ``opted_out``) is only logged, unless ``fail_on_opt_out``.
     """
 
     template_fields: Sequence[str] = ("to", "body", "from_", "messaging_service_sid", "twilio_conn_id")
@@ -29,6 +30,7 @@ class TwilioSmsNotifier(TwilioNotifierBase):
         twilio_conn_id: str = "twilio_default",
         *,
         max_concurrency: int = 10,
+        fail_on_opt_out: bool = False,
         **kwargs: Any,
     ) -> None:
         from airflow_provider_twilio.sending.options import checked_max_concurrency
@@ -39,6 +41,7 @@ class TwilioSmsNotifier(TwilioNotifierBase):
         self.messaging_service_sid = messaging_service_sid
         self.twilio_conn_id = twilio_conn_id
         self.max_concurrency = checked_max_concurrency(max_concurrency)
+        self.fail_on_opt_out = fail_on_opt_out
         super().__init__(**kwargs)
 
     def send(self) -> SendOutcome:
@@ -46,6 +49,7 @@ class TwilioSmsNotifier(TwilioNotifierBase):
         # Imported here, not at module level: DAG files import this module on every parse.
         from airflow_provider_twilio.hooks.twilio import TwilioHook
         from airflow_provider_twilio.sending.batch import BatchOptions
+        from airflow_provider_twilio.sending.opt_outs import opted_out, opted_out_error
         from airflow_provider_twilio.sending.with_hook import failed_recipients_error, send_through_hook
 
         fields = {
@@ -64,5 +68,11 @@ class TwilioSmsNotifier(TwilioNotifierBase):
             raise failed_recipients_error(
                 outcome, f"Notification not sent to {len(outcome.failures)} of {len(batch.recipients)} recipient(s)"
             )
-        self.log.info("Notification sent: %s", ", ".join(r["sid"] for r in outcome.results))
+        stopped = opted_out(outcome.results)
+        if stopped:
+            headline = f"Notification not sent to {len(stopped)} recipient(s) who opted out (replied STOP)"
+            if self.fail_on_opt_out:
+                raise opted_out_error(outcome.results, headline)
+            self.log.warning("%s: %s", headline, ", ".join(result["to"] for result in stopped))
+        self.log.info("Notification sent: %s", ", ".join(r["sid"] for r in outcome.results if r["sid"]))
         return outcome
