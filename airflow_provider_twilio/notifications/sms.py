@@ -15,8 +15,9 @@ class TwilioSmsNotifier(TwilioNotifierBase):
     """Send ``body`` to ``to`` when a callback fires, e.g. ``on_failure_callback=TwilioSmsNotifier(...)``.
 
     ``to`` takes the same forms as the operator's. Fields are templated with the callback's context.
-    Raises TwilioSendError if any recipient could not be sent to (Airflow logs callback errors); a
-    recipient who replied STOP (status ``opted_out``) is only logged, unless ``fail_on_opt_out``.
+    Raises TwilioSendError if any recipient could not be sent to (Airflow logs callback errors),
+    including one who replied STOP (status ``opted_out``): an alert that reached nobody must be seen.
+    With ``fail_on_opt_out=False`` opted-out recipients are only logged.
     """
 
     template_fields: Sequence[str] = ("to", "body", "from_", "messaging_service_sid", "twilio_conn_id")
@@ -30,7 +31,7 @@ class TwilioSmsNotifier(TwilioNotifierBase):
         twilio_conn_id: str = "twilio_default",
         *,
         max_concurrency: int = 10,
-        fail_on_opt_out: bool = False,
+        fail_on_opt_out: bool = True,
         **kwargs: Any,
     ) -> None:
         from airflow_provider_twilio.sending.options import checked_max_concurrency
