@@ -283,3 +283,18 @@ def test_the_applying_thread_runs_while_an_answer_is_held_and_then_ends(
     assert wait_for(lambda: hitl_row(ti.id).responded_at is not None, 60.0)
     assert wait_for(lambda: held._running is None, 60.0)  # nothing held any more: the thread ended
     assert texts_to(twilio_emulator, ALICE) == ["Recorded: Approve for 'Deploy 2.4.1 to production?'"]
+
+
+def test_a_keyword_never_answers_and_earns_no_text(run: tuple[Any, str], twilio_emulator: Any) -> None:
+    """STOP, START and HELP are a phone talking to Twilio: nothing recorded, no help or refusal text."""
+    from airflow_provider_twilio.answers.outcome import Result
+    from tests.support.hitl_db import hitl_row, park
+
+    dag, run_id = run
+    ti = park(dag, run_id, "approve", RESPONDENTS)
+    results = [answer(body).result for body in ("STOP", "start", "Help.")] + [answer("STOP", STRANGER).result]
+
+    assert results == [Result.INVALID] * 4
+    assert hitl_row(ti.id).responded_at is None
+    assert texts_to(twilio_emulator, ALICE) == [] and texts_to(twilio_emulator, STRANGER) == []
+    assert answer("approve").result is Result.ANSWERED
