@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from airflow_provider_twilio.exceptions import ErrorType, TwilioSendError
+from airflow_provider_twilio.exceptions import ErrorType, TwilioOptedOutError
 from airflow_provider_twilio.sending.results import is_opted_out, summarize_failures
 
 OPTED_OUT_CODE = 21610
@@ -20,9 +20,12 @@ def opted_out(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [result for result in results if is_opted_out(result)]
 
 
-def opted_out_error(results: list[dict[str, Any]], headline: str) -> TwilioSendError:
-    """One error naming every opted-out recipient, carrying all results (error type RECIPIENT_OPTED_OUT_ERROR)."""
-    return TwilioSendError(
+def opted_out_error(results: list[dict[str, Any]], headline: str) -> TwilioOptedOutError:
+    """One error naming every opted-out recipient, carrying all results (error type RECIPIENT_OPTED_OUT_ERROR).
+
+    A ``TwilioSendError`` that Airflow does not retry: the next try would be refused the same way.
+    """
+    return TwilioOptedOutError(
         f"{headline}:\n{summarize_failures(opted_out(results))}",
         results=results,
         error_type=ErrorType.RECIPIENT_OPTED_OUT_ERROR,

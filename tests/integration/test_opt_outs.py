@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_twilio._compat import AirflowFailException
 from airflow_provider_twilio.exceptions import ErrorType, TwilioSendError
 from airflow_provider_twilio.notifications.sms import TwilioSmsNotifier
 from tests.support.emulator import DEFAULT_FROM, rest_error, sdk_client, wait_for
@@ -72,8 +73,8 @@ def test_a_keyword_sent_by_a_simulated_reply_counts_too(twilio_emulator: Any) ->
     assert rest_error(lambda: client.messages.create(to=PHONE, from_=DEFAULT_FROM, body="x")).code == 21610
 
 
-RECIPIENTS = [f"+1555123{i:04d}" for i in range(200)]
-OPTED_OUT = RECIPIENTS[::20]  # 10 of 200: 5%
+RECIPIENTS = [f"+1555123{i:04d}" for i in range(1000)]
+OPTED_OUT = RECIPIENTS[::20]  # 50 of 1,000: 5%
 
 
 def opt_out(emu: Any) -> None:
@@ -99,12 +100,12 @@ def test_a_batch_reports_opted_out_recipients_never_retries_them_and_succeeds(
         assert result["sid"] is None
         assert (result["error_code"], result["error_type"]) == (21610, ErrorType.RECIPIENT_OPTED_OUT_ERROR.value)
     assert all(r["sid"] for to, r in by_to.items() if to not in OPTED_OUT)
-    assert creates(emu) == {201: 190, 400: 10}
+    assert creates(emu) == {201: 950, 400: 50}
     texted = {m["to"] for m in emu.messages() if m["direction"] == "outbound-api"}
     assert texted == set(RECIPIENTS) - set(OPTED_OUT)
     logged = caplog.text + capsys.readouterr().out  # the task logger: stdlib on Airflow 2, structlog on 3
-    assert "Outcome for 200 recipient(s): 190 sent, 10 opted out" in logged
-    assert "10 of 200 recipient(s) opted out (replied STOP)" in logged
+    assert "Outcome for 1000 recipient(s): 950 sent, 50 opted out" in logged
+    assert "50 of 1000 recipient(s) opted out (replied STOP)" in logged
 
 
 def test_fail_on_opt_out_fails_the_task_after_sending_to_everyone_else(twilio_emulator: Any) -> None:
@@ -116,10 +117,12 @@ def test_fail_on_opt_out_fails_the_task_after_sending_to_everyone_else(twilio_em
 
     error = info.value
     assert error.error_type is ErrorType.RECIPIENT_OPTED_OUT_ERROR and error.code == 21610
-    assert "10 of 200" in str(error) and all(phone in str(error) for phone in OPTED_OUT)
+    assert isinstance(error, AirflowFailException)  # Airflow fails the task without retrying it
+    assert "50 of 1000" in str(error) and all(phone in str(error) for phone in OPTED_OUT[:20])
+    assert "and 30 more (see the task's XCom return_value)" in str(error)
     assert ctx["ti"].xcom["return_value"] == error.results
-    assert sum(1 for m in emu.messages() if m["direction"] == "outbound-api") == 190
-    assert creates(emu) == {201: 190, 400: 10}
+    assert sum(1 for m in emu.messages() if m["direction"] == "outbound-api") == 950
+    assert creates(emu) == {201: 950, 400: 50}
 
 
 def test_the_notifier_raises_for_an_opted_out_phone_unless_told_not_to(twilio_emulator: Any) -> None:
