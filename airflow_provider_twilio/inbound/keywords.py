@@ -16,7 +16,7 @@ import enum
 import re
 from collections.abc import Iterable
 
-__all__ = ["KEYWORDS", "Keyword", "is_keyword_text", "keyword_of", "options_name", "pattern_names"]
+__all__ = ["KEYWORDS", "Keyword", "keyword_of", "options_name", "pattern_names"]
 
 
 class Keyword(str, enum.Enum):
@@ -43,12 +43,9 @@ def keyword_of(body: str) -> str | None:
     """The keyword ``body`` is (upper case), or None. Bounded: a long body is not looked at."""
     if len(body) > 4 * _LONGEST:  # room for surrounding whitespace and punctuation; never a whole SMS
         return None
-    word = _SURROUNDING.sub("", body).upper()
-    return word if word in KEYWORDS else None
-
-
-def is_keyword_text(body: str) -> bool:
-    return keyword_of(body) is not None
+    word = _SURROUNDING.sub("", body)
+    # ASCII only: a long s (U+017F) upper-cases to S, but "\u017ftop" is not the word Twilio looks for.
+    return word.upper() if word.isascii() and word.upper() in KEYWORDS else None
 
 
 def pattern_names(pattern: str, keyword: str) -> bool:

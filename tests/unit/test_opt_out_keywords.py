@@ -44,6 +44,7 @@ def test_twilios_default_keywords_by_what_they_do() -> None:
         ("yes 4821", None),
         ("", None),
         ("!!!", None),
+        ("\u017ftop", None),
         (" " * 5000 + "STOP", None),
     ],
 )
