@@ -134,3 +134,11 @@ def test_the_notifier_raises_for_an_opted_out_phone_unless_told_not_to(twilio_em
 
     outcome = TwilioSmsNotifier(to=[PHONE, "+15551239999"], body="y", fail_on_opt_out=False).send()
     assert [result["status"] for result in outcome.results] == ["opted_out", "queued"]
+
+
+def test_a_text_back_to_an_opted_out_phone_is_reported_as_not_sent(twilio_emulator: Any) -> None:
+    from airflow_provider_twilio.answers.replying import send_reply
+
+    twilio_emulator.inject_inbound(from_=PHONE, to=DEFAULT_FROM, body="STOP")
+    assert send_reply("twilio_default", to=PHONE, from_=DEFAULT_FROM, body="Recorded") is None
+    assert str(send_reply("twilio_default", to="+15551239999", from_=DEFAULT_FROM, body="Recorded")).startswith("SM")
