@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from airflow.providers.common.compat.sdk import (
     AirflowException,
+    AirflowFailException,
     AirflowNotFoundException,
     BaseHook,
     BaseOperator,
@@ -16,6 +17,7 @@ from airflow.providers.common.compat.sdk import (
 
 __all__ = [
     "AirflowException",
+    "AirflowFailException",
     "AirflowNotFoundException",
     "BaseHook",
     "BaseOperator",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from airflow_provider_twilio._compat import AirflowException, AirflowNotFoundException
+from airflow_provider_twilio._compat import AirflowException, AirflowFailException, AirflowNotFoundException
 
 
 class ErrorType(str, Enum):
@@ -144,6 +144,10 @@ class TwilioSendError(TwilioProviderError):
     def __init__(self, message: str, *, results: list[dict[str, Any]], **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.results = results
+
+
+class TwilioOptedOutError(TwilioSendError, AirflowFailException):
+    """Recipients replied STOP (21610) and the task was told to fail for it: no retry, which could not help."""
 
 
 class TwilioDeliveryFailedError(TwilioProviderError):

@@ -16,7 +16,8 @@ class Result(str, enum.Enum):
     ALREADY_ANSWERED = "already_answered"
     """The request had its response (from the UI or someone else): nothing recorded."""
     INVALID = "invalid"
-    """The reply names no option, or no request among several: nothing recorded; one help text."""
+    """The reply names no option, or no request among several: nothing recorded; one help text.
+    A keyword text (STOP, START, HELP, ...; ``inbound/keywords.py``) is INVALID too, with no text at all."""
     REFUSED = "refused"
     """Not a respondent, or not among the assigned users: nothing recorded; one refusal per request."""
     DUPLICATE = "duplicate"

@@ -26,7 +26,8 @@ def send_reply(conn_id: str, *, to: str, from_: str | None, body: str) -> str | 
     except Exception as err:
         log.warning("Could not send the answer to a HITL reply: %s", type(err).__name__)
         return None
-    if outcome.failures:
-        log.warning("Could not send the answer to a HITL reply: %s", outcome.failures[0].get("error_code"))
+    result = outcome.results[0]
+    if result["sid"] is None:  # refused, or the phone replied STOP (opted_out): either way not sent
+        log.warning("Could not send the answer to a HITL reply: %s %s", result["status"], result["error_code"])
         return None
-    return str(outcome.results[0]["sid"])
+    return str(result["sid"])

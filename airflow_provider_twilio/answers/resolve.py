@@ -34,6 +34,7 @@ from airflow_provider_twilio.answers.replying import send_reply
 from airflow_provider_twilio.answers.respond import write_response
 from airflow_provider_twilio.hitl import texts
 from airflow_provider_twilio.hitl.replies import MAX_REPLY_CHARS, read_reply, split_reference
+from airflow_provider_twilio.inbound.keywords import keyword_of, options_name
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -101,6 +102,8 @@ def _decide_text(session: Any, conn_id: str, phone: str, to_number: str, body: s
     if not any_request_open(session):
         return Outcome(Result.NOT_FOR_US)
     mine = [r for r in pending_requests_for(conn_id, phone, session) if r.sender in (None, to_number)]
+    if ignored_keyword(body, mine):
+        return Outcome(Result.INVALID)
     if not mine:
         return _not_pending(session, conn_id, phone, to_number, sid, via)
     references = [r.reference for r in mine]
@@ -128,6 +131,16 @@ def _decide_text(session: Any, conn_id: str, phone: str, to_number: str, body: s
         )
         return Outcome(Result.INVALID, target, reply=text if first_help else None)
     return _answer(session, ti, target, reply.chosen, phone, sid, via, reply=True)
+
+
+def ignored_keyword(body: str, pending: Sequence[PendingRequest]) -> bool:
+    """A keyword text (STOP, START, HELP, ...) no pending request has as an option: not an answer.
+
+    Nothing is recorded and nothing is texted back: Twilio answers keywords itself, and a phone that
+    said STOP must not get a help text. An option that is the word itself ("Yes") opts in.
+    """
+    keyword = keyword_of(body)
+    return keyword is not None and not any(options_name(request.options, keyword) for request in pending)
 
 
 def _not_pending(session: Any, conn_id: str, phone: str, to_number: str, sid: str, via: str) -> Outcome:

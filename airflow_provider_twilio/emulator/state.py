@@ -12,6 +12,7 @@ from typing import Any
 
 from airflow_provider_twilio.emulator.http.checks import MAX_DELAY, seconds, text
 from airflow_provider_twilio.emulator.model.message_store import MessageStore, new_sid
+from airflow_provider_twilio.emulator.model.opt_outs import OptOuts
 from airflow_provider_twilio.emulator.model.phone_number_store import PhoneNumbers
 from airflow_provider_twilio.emulator.simulation.faults import Faults
 from airflow_provider_twilio.emulator.simulation.people import AutoReply, People
@@ -38,6 +39,8 @@ class EmulatorState:
         """Per call SID, the emulator's ``call_lifecycle.CallRun`` (options, simulated person, notifications)."""
         self.people = People()
         self.phone_numbers = PhoneNumbers()
+        self.opt_outs = OptOuts()
+        """Phones that texted STOP to one of the account's numbers (Twilio's default opt-out handling)."""
         self._webhook_log: deque[dict[str, Any]] = deque(maxlen=WEBHOOK_LOG_SIZE)
         self.lock = threading.Lock()
         self._api_keys: dict[str, str] = {}
@@ -148,12 +151,13 @@ class EmulatorState:
         task.add_done_callback(self._tasks.discard)
 
     def reset(self) -> None:
-        """Forget messages, calls, replies, faults, numbers' webhooks and the logs; the account and API keys stay."""
+        """Forget messages, calls, replies, faults, numbers' webhooks, opt-outs and logs; the account and keys stay."""
         self.store.reset()
         self.faults.reset()
         for name, value in defaults("state").items():
             setattr(self, name, value)
         self.phone_numbers.reset()
+        self.opt_outs.reset()
         self.people.reset()
         self._webhook_log.clear()
         with self.lock:

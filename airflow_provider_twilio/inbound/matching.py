@@ -4,6 +4,9 @@ The pattern is the DAG author's, but the body is anyone's: a pattern such as ``^
 for seconds or hours on a 30-character SMS. Every match here goes through ``search_bounded``, which
 uses the ``regex`` engine with a timeout (and releases the GIL while matching, so callers can run it
 in a worker thread without stalling an event loop). A body that runs out of time counts as no match.
+
+A body that is one of Twilio's keywords (STOP, START, HELP, ...; ``keywords.py``) matches only a
+pattern that names that word: it is a person talking to Twilio, not a reply.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_twilio.exceptions import TwilioInputError
+from airflow_provider_twilio.inbound.keywords import keyword_of, pattern_names
 from airflow_provider_twilio.timing import parse_api_date
 
 if TYPE_CHECKING:
@@ -169,8 +173,19 @@ def search_bounded(
         return None
 
 
+def ignored_keyword(message: InboundMessage, pattern: str | None = None) -> bool:
+    """True for a keyword text (STOP, START, HELP, ...) that ``pattern`` does not name: never a reply."""
+    keyword = keyword_of(message.body)
+    return keyword is not None and (pattern is None or not pattern_names(pattern, keyword))
+
+
 def match_result(compiled: Pattern[str], message: InboundMessage) -> dict[str, Any] | None:
-    """The XCom for a message that matches, or None. Groups that did not take part are None."""
+    """The XCom for a message that matches, or None. Groups that did not take part are None.
+
+    A keyword text the pattern does not name is no match, whatever the pattern (``.*`` included).
+    """
+    if ignored_keyword(message, compiled.pattern):
+        return None
     found = search_bounded(compiled, message.body, subject=f"message {message.sid}")
     if found is None:
         return None
@@ -186,6 +201,8 @@ def oldest_match(
 ) -> tuple[dict[str, Any] | None, list[InboundMessage]]:
     """The oldest matching message's result, and the messages older than it that did not match.
 
+    Ignored keyword texts are in neither: nobody is told a STOP was not understood.
+
     Each message is bounded by ``MATCH_TIMEOUT``, so the whole call may block for that times the number
     of hostile messages: from async code, run it in a thread.
     """
@@ -194,5 +211,6 @@ def oldest_match(
         result = match_result(compiled, message)
         if result is not None:
             return result, missed
-        missed.append(message)
+        if not ignored_keyword(message, compiled.pattern):
+            missed.append(message)
     return None, missed

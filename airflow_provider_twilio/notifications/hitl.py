@@ -86,6 +86,7 @@ class TwilioHITLNotifier(TwilioNotifierBase):
         from airflow_provider_twilio.hitl.texts import RequestText
         from airflow_provider_twilio.hooks.twilio import TwilioHook
         from airflow_provider_twilio.sending.batch import BatchOptions
+        from airflow_provider_twilio.sending.opt_outs import opted_out, opted_out_error
         from airflow_provider_twilio.sending.with_hook import failed_recipients_error, send_through_hook
 
         task = _hitl_task(context)
@@ -111,6 +112,12 @@ class TwilioHITLNotifier(TwilioNotifierBase):
         if outcome.failures:
             raise failed_recipients_error(
                 outcome, f"HITL request not sent to {len(outcome.failures)} of {len(batch.recipients)} recipient(s)"
+            )
+        stopped = opted_out(outcome.results)
+        if stopped:  # a respondent who replied STOP cannot be asked: as before, the notifier says so loudly
+            raise opted_out_error(
+                outcome.results,
+                f"HITL request not sent to {len(stopped)} of {len(batch.recipients)} recipient(s), who replied STOP",
             )
         self.log.info("HITL request #%s texted to %d recipient(s)", request.reference, len(batch.recipients))
         return outcome

@@ -17,7 +17,9 @@ class TwilioSmsNotifier(TwilioNotifierBase):
     """Send ``body`` to ``to`` when a callback fires, e.g. ``on_failure_callback=TwilioSmsNotifier(...)``.
 
     ``to`` takes the same forms as the operator's. Fields are templated with the callback's context.
-    Raises TwilioSendError if any recipient could not be sent to (Airflow logs callback errors).
+    Raises TwilioSendError if any recipient could not be sent to (Airflow logs callback errors),
+    including one who replied STOP (status ``opted_out``): an alert that reached nobody must be seen.
+    With ``fail_on_opt_out=False`` opted-out recipients are only logged.
     With ``quiet_hours`` (e.g. ``("21:00", "08:00")``), recipients in their local quiet hours are skipped
     and logged: a callback cannot wait for their window (see docs/sending.md, "Quiet hours").
     """
@@ -34,6 +36,7 @@ class TwilioSmsNotifier(TwilioNotifierBase):
         *,
         max_concurrency: int = 10,
         quiet_hours: Sequence[str] | None = None,
+        fail_on_opt_out: bool = True,
         **kwargs: Any,
     ) -> None:
         from airflow_provider_twilio.sending.options import checked_max_concurrency
@@ -46,6 +49,7 @@ class TwilioSmsNotifier(TwilioNotifierBase):
         self.twilio_conn_id = twilio_conn_id
         self.max_concurrency = checked_max_concurrency(max_concurrency)
         self.quiet_hours = checked_quiet_hours(quiet_hours)
+        self.fail_on_opt_out = fail_on_opt_out
         super().__init__(**kwargs)
 
     def current_time(self) -> datetime:
@@ -57,6 +61,7 @@ class TwilioSmsNotifier(TwilioNotifierBase):
         # Imported here, not at module level: DAG files import this module on every parse.
         from airflow_provider_twilio.hooks.twilio import TwilioHook
         from airflow_provider_twilio.sending.batch import BatchOptions
+        from airflow_provider_twilio.sending.opt_outs import opted_out, opted_out_error
         from airflow_provider_twilio.sending.quiet_waves import QuietWaves
         from airflow_provider_twilio.sending.results import is_skipped
         from airflow_provider_twilio.sending.with_hook import failed_recipients_error, send_through_hook
@@ -86,5 +91,11 @@ class TwilioSmsNotifier(TwilioNotifierBase):
             raise failed_recipients_error(
                 outcome, f"Notification not sent to {len(outcome.failures)} of {len(batch.recipients)} recipient(s)"
             )
+        stopped = opted_out(outcome.results)
+        if stopped:
+            headline = f"Notification not sent to {len(stopped)} recipient(s) who opted out (replied STOP)"
+            if self.fail_on_opt_out:
+                raise opted_out_error(outcome.results, headline)
+            self.log.warning("%s: %s", headline, ", ".join(result["to"] for result in stopped))
         self.log.info("Notification sent: %s", ", ".join(r["sid"] for r in outcome.results if r["sid"]))
         return outcome

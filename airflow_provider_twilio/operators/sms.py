@@ -49,6 +49,8 @@ class TwilioSendSmsOperator(BaseOperator):
     :param max_segments: refuse a body that needs more segments than this.
     :param fail_on_error: after sending to everyone possible, fail the task naming the failed
         recipients; if False the task succeeds and the results carry the errors.
+    :param fail_on_opt_out: fail the task if a recipient replied STOP (Twilio's 21610, status
+        ``opted_out``); by default they are reported ("37 opted out") and the task succeeds.
     :param deduplicate: on try 2+, skip recipients this DAG run already sent this message to.
     :param max_concurrency: requests in flight at once (use an Airflow pool to bound it across tasks).
     :param max_rate: at most this many messages per second.
@@ -103,6 +105,7 @@ class TwilioSendSmsOperator(BaseOperator):
         shorten_urls: bool | None = None,
         max_segments: int | None = None,
         fail_on_error: bool = True,
+        fail_on_opt_out: bool = False,
         deduplicate: bool = True,
         max_concurrency: int = 10,
         max_rate: float | None = None,
@@ -139,6 +142,7 @@ class TwilioSendSmsOperator(BaseOperator):
         self.shorten_urls = shorten_urls
         self.max_segments = max_segments
         self.fail_on_error = fail_on_error
+        self.fail_on_opt_out = fail_on_opt_out
         self.deduplicate = deduplicate
         self.max_concurrency = checked_max_concurrency(max_concurrency)
         self.max_rate = checked_max_rate(max_rate)
@@ -234,7 +238,21 @@ class TwilioSendSmsOperator(BaseOperator):
                 raise failed_recipients_error(
                     outcome, f"{len(failures)} of {len(batch.recipients)} recipient(s) could not be sent to"
                 )
+        self._check_opt_outs(outcome.results, ti)
         return outcome.results
+
+    def _check_opt_outs(self, results: list[dict[str, Any]], ti: Any) -> None:
+        """Opted-out recipients are reported, never retried; they fail the task only with ``fail_on_opt_out``."""
+        from airflow_provider_twilio.sending.opt_outs import opted_out, opted_out_error
+
+        stopped = opted_out(results)
+        if not stopped:
+            return
+        headline = f"{len(stopped)} of {len(results)} recipient(s) opted out (replied STOP) and were not texted"
+        self.log.warning("%s: %s", headline, ", ".join(result["to"] for result in stopped[:20]))
+        if self.fail_on_opt_out:
+            ti.xcom_push(key="return_value", value=results)
+            raise opted_out_error(results, headline)
 
     def _dedupe_since(self, context: Any) -> datetime | None:
         from airflow_provider_twilio.run_context import run_window_start, try_number

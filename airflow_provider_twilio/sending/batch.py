@@ -22,7 +22,7 @@ from airflow_provider_twilio.retry import RetryPolicy, read_with_retries
 from airflow_provider_twilio.sending.ambiguity import Lookup, find_own_message
 from airflow_provider_twilio.sending.pacing import RateLimiter
 from airflow_provider_twilio.sending.prior import PriorMessages
-from airflow_provider_twilio.sending.results import from_error, from_message
+from airflow_provider_twilio.sending.results import from_error, from_message, is_opted_out
 from airflow_provider_twilio.sending.validation import MessageRequest
 
 PROGRESS_INTERVAL = 5.0
@@ -68,6 +68,7 @@ class BatchSender:
         self._lock = threading.Lock()
         self._sent = 0
         self._failed = 0
+        self._opted_out = 0
         self._prior: PriorMessages | None = None
         self._slots = threading.Semaphore(options.max_concurrency)
 
@@ -101,10 +102,12 @@ class BatchSender:
     def send_one(self, to: str) -> dict[str, Any]:
         result = self._send_one(to)
         with self._lock:
-            if result["sid"] is None:
-                self._failed += 1
-            else:
+            if result["sid"] is not None:
                 self._sent += 1
+            elif is_opted_out(result):
+                self._opted_out += 1
+            else:
+                self._failed += 1
         return result
 
     def _send_one(self, to: str) -> dict[str, Any]:
@@ -208,15 +211,16 @@ class BatchSender:
     def _log_progress(self, total: int, started: float, *, final: bool = False) -> None:
         elapsed = max(time.monotonic() - started, 1e-9)
         with self._lock:
-            sent, failed = self._sent, self._failed
-        done = sent + failed
+            sent, failed, opted_out = self._sent, self._failed, self._opted_out
+        done = sent + failed + opted_out
         self.log.info(
-            "%s %d/%d: %d sent, %d failed, %d remaining, %.1f messages/s",
+            "%s %d/%d: %d sent, %d failed, %s%d remaining, %.1f messages/s",
             "Finished" if final else "Progress",
             done,
             total,
             sent,
             failed,
+            f"{opted_out} opted out, " if opted_out else "",
             total - done,
             done / elapsed,
         )

@@ -13,6 +13,7 @@ from airflow_provider_twilio.exceptions import TwilioProviderError
 from airflow_provider_twilio.retry import read_log_or_refuse
 from airflow_provider_twilio.sending.batch import BatchOptions, BatchSender
 from airflow_provider_twilio.sending.reconcile import find_already_sent
+from airflow_provider_twilio.sending.report import batch_summary
 from airflow_provider_twilio.sending.results import from_message, is_failure
 from airflow_provider_twilio.sending.validation import ValidatedBatch
 
@@ -70,6 +71,7 @@ def send_batch(
     sender = BatchSender(messages, batch.request, options, log, sleep=sleep)
     sent = sender.run([to for to in recipients if to not in already])
     results = [from_message(to, already[to]) if to in already else sent[to] for to in recipients]
+    log.info(batch_summary(results))
     if sender.auth_failure is not None:
         log.error("Twilio refused the credentials; stopped the batch: %s", sender.auth_failure.message)
     return SendOutcome(results=results, reconciled=len(already), auth_failure=sender.auth_failure)

@@ -26,11 +26,11 @@ def from_message(to: str, message: Any) -> dict[str, Any]:
 
 
 def from_error(to: str, error: TwilioProviderError) -> dict[str, Any]:
-    """A result for a recipient Twilio did not accept a message for."""
+    """A result for a recipient Twilio did not accept a message for (``opted_out`` for 21610)."""
     return {
         "to": to,
         "sid": None,
-        "status": "failed",
+        "status": OPTED_OUT if error.error_type is ErrorType.RECIPIENT_OPTED_OUT_ERROR else "failed",
         "num_segments": None,
         "error_code": error.code,
         "error_type": error.error_type.value,
@@ -63,8 +63,16 @@ def is_skipped(result: dict[str, Any]) -> bool:
     return result["status"] == SKIPPED
 
 
+OPTED_OUT = "opted_out"
+"""The status of a recipient who replied STOP (Twilio's 21610): never retried, and by default not a failure."""
+
+
+def is_opted_out(result: dict[str, Any]) -> bool:
+    return result["status"] == OPTED_OUT
+
+
 def is_failure(result: dict[str, Any]) -> bool:
-    return result["sid"] is None and not is_skipped(result)
+    return result["sid"] is None and not is_skipped(result) and not is_opted_out(result)
 
 
 def common_error_type(failures: list[dict[str, Any]]) -> ErrorType:

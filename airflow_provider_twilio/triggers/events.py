@@ -315,12 +315,13 @@ def match_message(
     regex: Pattern[str] | None, senders: frozenset[str] | None, message: InboundMessage
 ) -> dict[str, Any] | None:
     """One message's match result: None for a sender not listed or a body that does not match (bounded time)."""
-    from airflow_provider_twilio.inbound.matching import match_result
+    from airflow_provider_twilio.inbound.matching import ignored_keyword, match_result
 
     if senders is not None and message.from_ not in senders:
         return None
     if regex is None:
-        return {"match_groups": {}, "groups": []}
+        # Any text fires, except Twilio's keywords (STOP, START, HELP, ...): they never start a DAG.
+        return None if ignored_keyword(message) else {"match_groups": {}, "groups": []}
     return match_result(regex, message)
 
 

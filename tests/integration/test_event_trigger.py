@@ -342,3 +342,24 @@ def test_throttled_and_failing_polls_neither_lose_nor_repeat_a_text(twilio_emula
     run = asyncio.run(scenario())
     assert run.bodies() == bodies
     assert sum(1 for r in emu.request_log() if r["status"] == 429) >= 3
+
+
+def test_a_keyword_never_fires_even_without_a_pattern(twilio_emulator: TwilioEmulator) -> None:
+    """STOP, START and HELP never start a DAG; a pattern that names the word opts in."""
+    emu = twilio_emulator
+
+    async def scenario() -> tuple[Collector, Collector]:
+        every = Collector(watcher())
+        named = Collector(watcher(pattern=r"(?i)^(?P<word>stop|start)$"))
+        await settle(emu, 1)
+        for body in ("STOP", "start", " Help! ", "hello"):
+            emu.inject_inbound(from_=ANN, to=US, body=body)
+        await until(lambda: len(every.payloads) == 1 and len(named.payloads) == 2, "the events")
+        await settle(emu)
+        await every.stop()
+        await named.stop()
+        return every, named
+
+    every, named = asyncio.run(scenario())
+    assert every.bodies() == ["hello"]
+    assert named.bodies() == ["STOP", "start"]

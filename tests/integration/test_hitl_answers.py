@@ -308,3 +308,18 @@ def test_a_text_with_no_request_open_is_decided_by_one_small_query(airflow_db: A
         event.remove(Engine, "before_cursor_execute", seen)
     assert outcome.result is Result.NOT_FOR_US
     assert len(statements) == 1 and "hitl_detail" in statements[0] and "xcom" not in statements[0], statements
+
+
+def test_a_keyword_never_answers_and_earns_no_text(run: tuple[Any, str], twilio_emulator: Any) -> None:
+    """STOP, START and HELP are a phone talking to Twilio: nothing recorded, no help or refusal text."""
+    from airflow_provider_twilio.answers.outcome import Result
+    from tests.support.hitl_db import hitl_row, park
+
+    dag, run_id = run
+    ti = park(dag, run_id, "approve", RESPONDENTS)
+    results = [answer(body).result for body in ("STOP", "start", "Help.")] + [answer("STOP", STRANGER).result]
+
+    assert results == [Result.INVALID] * 4
+    assert hitl_row(ti.id).responded_at is None
+    assert texts_to(twilio_emulator, ALICE) == [] and texts_to(twilio_emulator, STRANGER) == []
+    assert answer("approve").result is Result.ANSWERED

@@ -113,3 +113,19 @@ def test_outside_a_hitl_task_it_says_where_it_belongs() -> None:
 
     with pytest.raises(ValueError, match="human-in-the-loop operator"):
         TwilioHITLNotifier(to=ALICE).notify({"task": object()})
+
+
+def test_a_respondent_who_replied_stop_makes_the_notifier_fail_after_texting_the_others(
+    run: tuple[Any, str], twilio_emulator: Any
+) -> None:
+    from airflow_provider_twilio.exceptions import ErrorType, TwilioSendError
+    from airflow_provider_twilio.notifications.hitl import TwilioHITLNotifier
+    from tests.support.hitl_db import write_request
+
+    dag, run_id = run
+    _, context = write_request(dag, run_id, "approve")
+    twilio_emulator.inject_inbound(from_=BOB, to=NUMBER, body="STOP")
+    with pytest.raises(TwilioSendError) as info:
+        TwilioHITLNotifier(to=[ALICE, BOB])(context)
+    assert info.value.error_type is ErrorType.RECIPIENT_OPTED_OUT_ERROR and BOB in str(info.value)
+    assert [m["to"] for m in sent(twilio_emulator) if m["direction"] == "outbound-api"] == [ALICE]

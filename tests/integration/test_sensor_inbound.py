@@ -219,3 +219,18 @@ def test_sensors_poking_at_once_in_one_process_send_one_error_reply(twilio_emula
             assert list(pool.map(poke_together, sensors)) == [False, False]
     assert [m["body"] for m in emu.messages() if m["direction"] != "inbound"] == ["Sorry, not an answer"]
     assert all(s._owed == [] for s, _ in sensors)
+
+
+@pytest.mark.parametrize("keyword", ["STOP", "start", "Help."])
+def test_a_keyword_never_satisfies_even_a_catch_all_pattern(twilio_emulator: TwilioEmulator, keyword: str) -> None:
+    """Twilio's STOP, START and HELP are a phone talking to Twilio: no reply, and no error reply either."""
+    emu = twilio_emulator
+    since = now_next_second()
+    s, ctx = sensor(pattern=".*", from_=ANN, echo_error="Not understood: ${body}"), context(since)
+    start(s, ctx)
+    emu.inject_inbound(from_=ANN, to=US, body=keyword)
+    assert s.poke(ctx) is False
+    assert [m for m in emu.messages() if m["direction"] == "outbound-api"] == []
+    emu.inject_inbound(from_=ANN, to=US, body="ship it")
+    done = s.poke(ctx)
+    assert done.is_done and done.xcom_value["message"]["body"] == "ship it"

@@ -46,7 +46,8 @@ def test_rest_errors_map_to_the_taxonomy_and_into_results(status, code, expected
     assert tuple(result) == RESULT_KEYS
     assert result["error_type"] == expected.value
     assert result["error_code"] == code
-    assert result["sid"] is None and result["status"] == "failed"
+    # A recipient who replied STOP is its own outcome, not a failure (docs/sending.md#opt-outs).
+    assert result["sid"] is None and result["status"] == ("opted_out" if code == 21610 else "failed")
 
 
 def test_auth_errors_use_the_auth_class():

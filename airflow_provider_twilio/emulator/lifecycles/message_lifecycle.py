@@ -21,6 +21,9 @@ from airflow_provider_twilio.emulator.state import EmulatorState
 
 log = logging.getLogger(__name__)
 
+AUTOMATIC_REPLY = "outbound-reply"
+"""The direction of Twilio's own answers to keywords, as its message log shows them."""
+
 
 def after_accept(state: EmulatorState, message: Message) -> None:
     """Schedule the message's status callbacks and any auto reply to it."""
@@ -94,7 +97,9 @@ def _reply(state: EmulatorState, message: Message, body: str) -> Any:
 
 
 def receive(state: EmulatorState, message: Message) -> None:
-    """If the number ``message`` went to has an ``SmsUrl``, deliver it there and send the TwiML replies."""
+    """Honour a keyword (STOP, START, HELP) as Twilio does; then, if the number ``message`` went to has an
+    ``SmsUrl``, deliver it there (keywords too, as Twilio does) and send the TwiML replies."""
+    _honour_keyword(state, message)
     webhook = sms_webhook(state, message)
     if webhook is None:
         return
@@ -117,3 +122,23 @@ def _send_replies(state: EmulatorState, message: Message, answer: Answer) -> Non
             log.warning("TwiML reply to %s not sent: %s", message.sid, err.message)
             continue
         after_accept(state, state.store.add(outbound.build))
+
+
+def _honour_keyword(state: EmulatorState, message: Message) -> None:
+    """Record an opt-out or opt-in, and store Twilio's automatic answer, sent from the number to the phone."""
+    answer = state.opt_outs.receive(phone=message.from_, number=message.to, body=message.body)
+    if answer is None:
+        return
+    form = Form([("To", message.from_), ("From", message.to), ("Body", answer)])
+    try:
+        outbound = OutboundRequest(form, account_sid=state.account_sid, status_delay=state.status_delay)
+    except ApiError as err:
+        log.warning("Automatic answer to %s not sent: %s", message.sid, err.message)
+        return
+
+    def build(seq: int, created_at: float) -> Message:
+        reply = outbound.build(seq, created_at)
+        reply.direction = AUTOMATIC_REPLY
+        return reply
+
+    after_accept(state, state.store.add(build))

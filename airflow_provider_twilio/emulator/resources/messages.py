@@ -32,6 +32,7 @@ async def create_message(request: Request) -> Response:
         status_delay=state.status_delay,
         enforce_max_price=state.enforce_max_price,
     )
+    state.opt_outs.check(to=outbound.to, sender=outbound.from_)
     late = state.faults.commit_delay()
     if late is not None:
         state.call_later(late, lambda: after_accept(state, state.store.add(outbound.build)))
