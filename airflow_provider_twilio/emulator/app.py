@@ -22,6 +22,7 @@ from airflow_provider_twilio.emulator.resources import (
     incoming_phone_numbers,
     media,
     messages,
+    recordings,
     requests,
 )
 from airflow_provider_twilio.emulator.state import EmulatorState
@@ -52,6 +53,7 @@ def create_app(state: EmulatorState) -> TwilioApiMiddleware:
             *messages.ROUTES,
             *media.ROUTES,
             *calls.ROUTES,
+            *recordings.ROUTES,
             *incoming_phone_numbers.ROUTES,
             *control.ROUTES,
         ],
