@@ -131,6 +131,26 @@ def test_three_daily_runs_export_25000_messages_exactly_once_to_s3(
     assert str(row["price"]) == f"-{0.0079 * row['num_segments']:.5f}"
 
 
+def test_a_manual_run_without_a_logical_date_exports_its_since_until(
+    airflow_db: Path, twilio_emulator: TwilioEmulator, tmp_path: Path, dags_folder: Path
+) -> None:
+    from airflow import __version__
+    from airflow.models import DagBag
+
+    if int(__version__.split(".")[0]) < 3:
+        pytest.skip("Airflow 2.11 gives every run a logical date and interval; runs without one exist from 3.0 on")
+    sids = seed_history(twilio_emulator, 900)
+    dag = DagBag(dag_folder=str(DAGS / "log_export.py")).get_dag("log_export")
+    conf = {"path": f"file://{tmp_path}/", "since": "2026-11-21T00:00:00Z", "until": "2026-11-23T00:00:00Z"}
+    dag_run = dag.test(logical_date=None, run_conf=conf)  # as the UI, the CLI and the REST API trigger one
+
+    assert dag_run.logical_date is None and str(getattr(dag_run.state, "value", dag_run.state)) == "success"
+    _, fs = local(tmp_path)
+    files = read_rows(fs, str(tmp_path))
+    assert list(files) == ["date=2026-11-21/part-20261121T000000Z_20261123T000000Z.parquet"]
+    assert sorted(row["sid"] for row in files[next(iter(files))]) == sorted(sids[300:])
+
+
 def test_jsonl_to_file_with_bodies_and_the_same_rows_on_a_rerun(
     twilio_emulator: TwilioEmulator, tmp_path: Path
 ) -> None:
