@@ -7,6 +7,7 @@ Each record is a plain JSON object (times are Unix seconds), so the Python API a
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,10 +54,10 @@ def _text(record: Mapping[str, Any], name: str, default: str | None = None) -> s
     return value
 
 
-def _sid(record: Mapping[str, Any], prefix: str) -> str:
+def _sid(record: Mapping[str, Any], prefix: str, fresh: str | None = None) -> str:
     sid = record.get("sid")
     if sid is None:
-        return new_sid(prefix)
+        return prefix + fresh if fresh is not None else new_sid(prefix)
     if not isinstance(sid, str) or len(sid) != 34 or not sid.startswith(prefix):
         raise ValueError(f"sid must be {prefix} followed by 32 hex digits; got {sid!r}")
     return sid
@@ -76,7 +77,7 @@ class SeededMessage:
     message: Message
 
     @classmethod
-    def parse(cls, record: Mapping[str, Any], account_sid: str) -> SeededMessage:
+    def parse(cls, record: Mapping[str, Any], account_sid: str, fresh_sid: str | None = None) -> SeededMessage:
         direction = _text(record, "direction", "outbound-api")
         if direction not in MESSAGE_DIRECTIONS:
             raise ValueError(f"direction must be one of {sorted(MESSAGE_DIRECTIONS)}; got {direction!r}")
@@ -100,7 +101,7 @@ class SeededMessage:
                 timeline.append(Step(sent, status, error_code, None if error_code is None else "seeded error"))
         num_media = _count(record, "num_media", 0, high=10)
         message = Message(
-            sid=_sid(record, "SM" if num_media == 0 else "MM"),
+            sid=_sid(record, "SM" if num_media == 0 else "MM", fresh_sid),
             account_sid=account_sid,
             seq=0,
             created_at=created,
@@ -118,7 +119,12 @@ class SeededMessage:
 
 
 def parse_messages(records: Any, account_sid: str) -> list[Message]:
-    return [SeededMessage.parse(record, account_sid).message for record in _records(records, "messages")]
+    checked = _records(records, "messages")
+    randomness = secrets.token_hex(16 * len(checked))  # one read of the OS's randomness for every new SID
+    return [
+        SeededMessage.parse(record, account_sid, randomness[32 * i : 32 * i + 32]).message
+        for i, record in enumerate(checked)
+    ]
 
 
 def parse_calls(records: Any, account_sid: str) -> list[dict[str, Any]]:
