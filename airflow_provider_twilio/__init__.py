@@ -35,6 +35,13 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_twilio.operators.sms", "airflow_provider_twilio.operators.voice"],
             }
         ],
+        "transfers": [
+            {
+                "source-integration-name": "Twilio",
+                "target-integration-name": "Common IO",
+                "python-module": "airflow_provider_twilio.transfers.logs",
+            }
+        ],
         "sensors": [
             {
                 "integration-name": "Twilio",

@@ -9,14 +9,20 @@ cd "$(dirname "$0")/.."
 line="${1:?which environment: airflow-3, airflow-2, airflow-3.0, airflow-3.1 or airflow-3.2}"
 refreeze="${2:-}"
 line_packages=()
+# The full-suite environments also get the export tests' S3 server and filesystem (pyproject's export-test).
+line_extras=""
+overrides=()
 exclude_newer=""
 exempt_from_exclude_newer=()
 case "$line" in
   # `make lint` runs here, so this line also gets import-linter (the layers contract in pyproject.toml);
   # it needs Python 3.11+ and a newer rich than Airflow 2.11 allows, so it is not in the dev extra.
+  # botocore (the export tests' S3 client and server) caps python-dateutil below 3; Airflow 3.3 pins 4.0,
+  # which botocore's date parsing works with: keep Airflow's pin rather than downgrade it.
   airflow-3) airflow_version="3.3.2"; constraints="constraints/airflow-3.3.txt"
-    line_packages=("import-linter>=2.17") ;;
-  airflow-2) airflow_version="2.11.2"; constraints="constraints/airflow-2.11.txt" ;;
+    line_packages=("import-linter>=2.17"); line_extras=",export-test"
+    overrides=(--override constraints/overrides-airflow-3.3.txt) ;;
+  airflow-2) airflow_version="2.11.2"; constraints="constraints/airflow-2.11.txt"; line_extras=",export-test" ;;
   # With the FAB provider, as Airflow's own image ships it: Airflow 3.0 shows extra fields only then.
   # Airflow 3.0 leaves cadwyn and FastAPI unbounded; newer majors break its execution API (HTTP 422).
   airflow-3.0) airflow_version="3.0.6"; constraints="constraints/airflow-3.0.txt"
@@ -53,10 +59,10 @@ mkdir -p .venv
 uv="$tools/bin/uv"
 
 # The project's own environment: the emulator, users' test extra, our dev tools and the benchmarks' baseline.
-project=".[emulator,test,dev,bench]"
+project=".[emulator,test,dev,bench${line_extras}]"
 env_dir=".venv/$line"
 stamp="$env_dir/.installed"
-want="$( (cat pyproject.toml "$0" "$constraints" 2>/dev/null || true) | sha256sum | cut -d' ' -f1)"
+want="$( (cat pyproject.toml "$0" "$constraints" constraints/overrides-* 2>/dev/null || true) | sha256sum | cut -d' ' -f1)"
 if [ -z "$refreeze" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
@@ -76,12 +82,12 @@ if [ -n "$refreeze" ]; then
     done
   fi
   "$uv" pip install --quiet --python "$env_dir/bin/python" ${date_bounds[@]+"${date_bounds[@]}"} \
-    "apache-airflow==$airflow_version" ${line_packages[@]+"${line_packages[@]}"} -e "$project"
+    ${overrides[@]+"${overrides[@]}"} "apache-airflow==$airflow_version" ${line_packages[@]+"${line_packages[@]}"} -e "$project"
   "$uv" pip freeze --quiet --python "$env_dir/bin/python" --exclude-editable \
     | grep -v '^airflow-provider-twilio' > "$constraints"
-  want="$(cat pyproject.toml "$0" "$constraints" | sha256sum | cut -d' ' -f1)"
+  want="$(cat pyproject.toml "$0" "$constraints" constraints/overrides-* 2>/dev/null | sha256sum | cut -d' ' -f1)"
 else
-  "$uv" pip install --quiet --python "$env_dir/bin/python" -c "$constraints" \
+  "$uv" pip install --quiet --python "$env_dir/bin/python" -c "$constraints" ${overrides[@]+"${overrides[@]}"} \
     "apache-airflow==$airflow_version" ${line_packages[@]+"${line_packages[@]}"} -e "$project"
 fi
 # Fresh interpreters (tests, dag.test subprocesses, benchmarks) start fast only with bytecode on disk.

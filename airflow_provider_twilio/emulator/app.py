@@ -23,6 +23,7 @@ from airflow_provider_twilio.emulator.resources import (
     lookups,
     media,
     messages,
+    recordings,
     requests,
 )
 from airflow_provider_twilio.emulator.state import EmulatorState
@@ -53,6 +54,7 @@ def create_app(state: EmulatorState) -> TwilioApiMiddleware:
             *messages.ROUTES,
             *media.ROUTES,
             *calls.ROUTES,
+            *recordings.ROUTES,
             *incoming_phone_numbers.ROUTES,
             *lookups.ROUTES,
             *control.ROUTES,

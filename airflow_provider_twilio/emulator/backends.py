@@ -57,6 +57,10 @@ class Backend(Protocol):
 
     def calls(self) -> list[dict[str, Any]]: ...
 
+    def seed(self, kind: str, records: list[dict[str, Any]]) -> int: ...
+
+    def set_message_status(self, sid: str, status: str, error_code: int | None) -> dict[str, Any]: ...
+
     def reset(self) -> None: ...
 
     def request_log(self) -> list[dict[str, Any]]: ...
@@ -166,6 +170,17 @@ class InProcessBackend:
 
     def calls(self) -> list[dict[str, Any]]:
         return operations.calls(self.state)
+
+    def seed(self, kind: str, records: list[dict[str, Any]]) -> int:
+        seeders = {
+            "messages": operations.seed_messages,
+            "calls": operations.seed_calls,
+            "recordings": operations.seed_recordings,
+        }
+        return seeders[kind](self.state, records)
+
+    def set_message_status(self, sid: str, status: str, error_code: int | None) -> dict[str, Any]:
+        return operations.set_message_status(self.state, sid, status, error_code)
 
     def reset(self) -> None:
         self.state.reset()
@@ -288,6 +303,19 @@ class ChildProcessBackend:
 
     def calls(self) -> list[dict[str, Any]]:
         return self.call("GET", "calls")["calls"]  # type: ignore[no-any-return]
+
+    def seed(self, kind: str, records: list[dict[str, Any]]) -> int:
+        try:
+            return int(self.call("POST", f"seed/{kind}", {kind: records})["seeded"])
+        except ApiError as err:
+            raise ValueError(err.message) from None
+
+    def set_message_status(self, sid: str, status: str, error_code: int | None) -> dict[str, Any]:
+        try:
+            answer = self.call("POST", f"messages/{sid}/status", {"status": status, "error_code": error_code})
+        except ApiError as err:
+            raise (KeyError(sid) if err.status == 404 else ValueError(err.message)) from None
+        return answer  # type: ignore[no-any-return]
 
     def reset(self) -> None:
         self.call("POST", "reset")

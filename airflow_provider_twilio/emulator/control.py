@@ -142,7 +142,40 @@ async def calls(request: Request) -> Response:
     return JSONResponse({"calls": operations.calls(state_of(request))})
 
 
+async def seed(request: Request) -> Response:
+    """``{"messages": [...]}``, ``{"calls": [...]}`` or ``{"recordings": [...]}``: history stored in one request."""
+    kind = request.path_params["kind"]
+    seeders = {
+        "messages": operations.seed_messages,
+        "calls": operations.seed_calls,
+        "recordings": operations.seed_recordings,
+    }
+    if kind not in seeders:
+        raise ApiError(404, 20404, f"Nothing to seed called {kind!r}; use messages, calls or recordings")
+    data = await _json(request)
+    try:
+        count = seeders[kind](state_of(request), data.get(kind))
+    except (TypeError, ValueError) as err:
+        raise _bad(err) from None
+    return JSONResponse({"seeded": count}, status_code=201)
+
+
+async def message_status(request: Request) -> Response:
+    data = await _json(request)
+    try:
+        message = operations.set_message_status(
+            state_of(request), request.path_params["sid"], str(data.get("status")), data.get("error_code")
+        )
+    except KeyError:
+        raise ApiError(404, 20404, f"No message {request.path_params['sid']}") from None
+    except (TypeError, ValueError) as err:
+        raise _bad(err) from None
+    return JSONResponse(message)
+
+
 ROUTES = [
+    resource("/_emulator/seed/{kind}", POST=seed),
+    resource("/_emulator/messages/{sid}/status", POST=message_status),
     resource("/_emulator/inbound", POST=inbound),
     resource("/_emulator/messages", GET=messages),
     resource("/_emulator/configure", GET=get_settings, POST=configure),

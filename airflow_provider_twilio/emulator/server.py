@@ -134,8 +134,32 @@ class TwilioEmulator:
         """Every stored call as the API returns it, newest first."""
         return self._backend.calls()
 
+    # history
+    def seed_messages(self, records: list[dict[str, Any]]) -> int:
+        """Store past messages in one call (fast for 100,000): each a dict with ``to``, ``from`` and
+        ``date_created`` (Unix seconds), and optionally ``sid``, ``body``, ``direction``, ``status``,
+        ``date_sent``, ``error_code``, ``num_segments``, ``num_media``, ``messaging_service_sid``.
+
+        All are checked (``ValueError``) before any is stored. Page tokens handed out earlier stop being valid.
+        """
+        return self._backend.seed("messages", records)
+
+    def seed_calls(self, records: list[dict[str, Any]]) -> int:
+        """Store finished past calls: ``to``, ``from``, ``start_time``, and optionally ``sid``, ``status``,
+        ``duration``, ``direction``, ``answered_by``."""
+        return self._backend.seed("calls", records)
+
+    def seed_recordings(self, records: list[dict[str, Any]]) -> int:
+        """Store call recordings: ``start_time``, and optionally ``sid``, ``call_sid``, ``duration`` (seconds),
+        ``channels``, ``source``, ``date_created``. Their audio is silence of that length (``.wav``, ``.mp3``)."""
+        return self._backend.seed("recordings", records)
+
+    def set_message_status(self, sid: str, status: str, error_code: int | None = None) -> dict[str, Any]:
+        """Move a stored message on to ``status`` now (a late delivery receipt); ``KeyError`` if there is none."""
+        return self._backend.set_message_status(sid, status, error_code)
+
     def reset(self) -> None:
-        """Forget messages, calls, auto replies, faults and the request log; credentials stay."""
+        """Forget messages, calls, recordings, auto replies, faults and the request log; credentials stay."""
         self._backend.reset()
 
     def request_log(self) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from airflow_provider_twilio.emulator.http.checks import MAX_DELAY, seconds, tex
 from airflow_provider_twilio.emulator.model.message_store import MessageStore, new_sid
 from airflow_provider_twilio.emulator.model.opt_outs import OptOuts
 from airflow_provider_twilio.emulator.model.phone_number_store import PhoneNumbers
+from airflow_provider_twilio.emulator.model.recordings import RecordingStore
 from airflow_provider_twilio.emulator.simulation.faults import Faults
 from airflow_provider_twilio.emulator.simulation.people import AutoReply, People
 from airflow_provider_twilio.emulator.simulation.settings import SETTINGS, defaults
@@ -30,6 +31,7 @@ class EmulatorState:
         self.friendly_name = "Twilio emulator"
         self.created_at = time.time()
         self.store = MessageStore()
+        self.recordings = RecordingStore()
         self.faults = Faults()
         self.status_delay: float = DEFAULT_STATUS_DELAY
         self.duplicate_webhooks: bool = SETTINGS["duplicate_webhooks"].default
@@ -151,8 +153,11 @@ class EmulatorState:
         task.add_done_callback(self._tasks.discard)
 
     def reset(self) -> None:
-        """Forget messages, calls, replies, faults, numbers' webhooks, opt-outs and logs; the account and keys stay."""
+        """Forget messages, calls, recordings, replies, faults, numbers' webhooks, opt-outs and the logs.
+
+        The account and API keys stay."""
         self.store.reset()
+        self.recordings.reset()
         self.faults.reset()
         for name, value in defaults("state").items():
             setattr(self, name, value)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import re
+import time
 from collections import Counter
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
@@ -85,6 +86,10 @@ def _normalised(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "{}", path)
 
 
+MEDIA_CONTENT_SUFFIXES = ("/Recordings/{sid}.wav", "/Recordings/{sid}.mp3")
+"""Audio Twilio serves beside the JSON resource, which its OpenAPI spec does not describe."""
+
+
 def emulator_operations() -> list[tuple[str, str]]:
     """(method, spec path) for every API route the emulator serves; fails for a route the spec lacks."""
     from airflow_provider_twilio.emulator.app import create_app
@@ -94,7 +99,7 @@ def emulator_operations() -> list[tuple[str, str]]:
     spec_paths = {_normalised(path): path for path in SPEC["paths"]}
     operations = []
     for route in starlette_app.routes:
-        if not route.path.startswith(API_PREFIX):
+        if not route.path.startswith(API_PREFIX) or route.path.endswith(MEDIA_CONTENT_SUFFIXES):
             continue
         spec_path = spec_paths.get(_normalised(route.path))
         assert spec_path is not None, f"the emulator serves {route.path}, which Twilio's spec does not describe"
@@ -193,6 +198,9 @@ def _known_path_parameters(emu: TwilioEmulator) -> dict[str, list[dict[str, str]
         "/2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json": [{**account, "Sid": call.sid}],
         "/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}/Notifications.json": [{**account, "CallSid": call.sid}],
     }
+    recording = "RE" + "4" * 32
+    emu.seed_recordings([{"sid": recording, "call_sid": call.sid, "start_time": time.time() - 60, "duration": 3}])
+    known["/2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.json"] = [{**account, "Sid": recording}]
     if number is not None:
         known["/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json"] = [{**account, "Sid": number.sid}]
     return known
@@ -310,3 +318,4 @@ def test_every_api_route_is_an_operation_of_the_spec() -> None:
     assert {"GET", "POST", "DELETE"} <= methods
     assert ("GET", "/2010-04-01/Accounts/{AccountSid}/Calls.json") in OPERATIONS
     assert ("GET", "/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{Sid}.json") in OPERATIONS
+    assert ("GET", "/2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.json") in OPERATIONS

@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ EXAMPLE_IDS = {
     "example_twilio_delivery_tracking",
     "example_twilio_failure_alert",
     "example_twilio_escalation",
+    "example_twilio_log_export",
 }
 DEFAULT_FROM = "+15005550006"
 SID = re.compile(r"^SM[0-9a-f]{32}$")
@@ -358,3 +360,27 @@ def test_escalation_example_fails_when_nobody_acknowledges(
         (ON_CALL, "busy", None),
         (BACKUP, "completed", "machine_start"),
     ]
+
+
+def test_log_export_example_writes_each_resource_for_its_day(
+    airflow_db: Path, twilio_emulator: TwilioEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow (the export extra) is in the airflow-3 and 2 envs")
+    from airflow.models import DagBag
+
+    day = datetime(2026, 11, 20, tzinfo=timezone.utc).timestamp()
+    twilio_emulator.seed_messages(
+        [{"to": "+15551230301", "from": DEFAULT_FROM, "date_created": day + i * 60} for i in range(50)]
+    )
+    twilio_emulator.seed_calls([{"to": "+15551230302", "from": DEFAULT_FROM, "start_time": day + 3600}])
+    twilio_emulator.seed_recordings([{"start_time": day + 3600, "duration": 4}])
+    monkeypatch.setenv("TWILIO_LAKE", f"file://{tmp_path}")
+    dag = DagBag(dag_folder=str(EXAMPLE_DAGS / "example_twilio_log_export.py")).get_dag("example_twilio_log_export")
+    date = datetime(2026, 11, 21, tzinfo=timezone.utc)  # the run for Nov 20, a daily data interval
+    dag_run = dag.test(**({"logical_date": date} if airflow_major() >= 3 else {"execution_date": date}))
+
+    assert set(task_states(dag_run).values()) == {"success"}
+    part = "date=2026-11-20/part-20261120T000000Z_20261121T000000Z.parquet"
+    rows = {r: pq.read_table(tmp_path / r / part).num_rows for r in ("messages", "calls", "recordings")}
+    assert rows == {"messages": 50, "calls": 1, "recordings": 1}
+    assert len(list((tmp_path / "recordings" / "date=2026-11-20" / "audio").glob("RE*.wav"))) == 1

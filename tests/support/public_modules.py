@@ -20,6 +20,7 @@ PUBLIC_MODULES = (
     "airflow_provider_twilio.notifications.voice",
     "airflow_provider_twilio.notifications.hitl",
     "airflow_provider_twilio.notifications.hitl_call",
+    "airflow_provider_twilio.transfers.logs",
     "airflow_provider_twilio.webhooks.plugin",  # every Airflow process loads plugins
 )
-HEAVY = ("twilio", "requests", "aiohttp", "phonenumbers", "regex")
+HEAVY = ("twilio", "requests", "aiohttp", "phonenumbers", "regex", "pyarrow")

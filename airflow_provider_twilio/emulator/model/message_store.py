@@ -161,6 +161,29 @@ class MessageStore:
             self._by_from.setdefault(message.from_, []).append(message)
             return message
 
+    def seed(self, messages: list[Message]) -> None:
+        """Store history: each message keeps its own ``created_at``, and the store is put back in creation order.
+
+        Every message is renumbered, so a page token handed out before a seed is no longer valid.
+        """
+        with self._lock:
+            for message in messages:
+                if message.sid in self._by_sid:
+                    raise ValueError(f"a message {message.sid} already exists")
+            for message in messages:
+                self._note_send_lag(message)
+                self._by_sid[message.sid] = message
+            self._order = sorted(self._by_sid.values(), key=_created_then_seq)
+            for seq, message in enumerate(self._order):
+                message.seq = seq
+            self._next_seq = len(self._order)
+            self._last_created = max(self._last_created, self._order[-1].created_at if self._order else 0.0)
+            self._by_to, self._by_from = {}, {}
+            for message in self._order:
+                self._by_to.setdefault(message.to, []).append(message)
+                self._by_from.setdefault(message.from_, []).append(message)
+            self._deleted = 0
+
     def get(self, sid: str) -> Message | None:
         with self._lock:
             return self._by_sid.get(sid)
@@ -250,6 +273,10 @@ def _lower_bound(date_filters: tuple[DateFilter, ...]) -> float:
     """The earliest date_sent any filter admits (``-inf`` when none bounds it from below)."""
     bounds = [f.at for f in date_filters if f.op in (">", "=")]
     return max(bounds) if bounds else float("-inf")
+
+
+def _created_then_seq(message: Message) -> tuple[float, int]:
+    return message.created_at, message.seq
 
 
 def _seq_of(message: Message) -> int:

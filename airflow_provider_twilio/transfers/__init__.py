@@ -1,0 +1,1 @@
+"""Operators that move Twilio data to other systems."""
