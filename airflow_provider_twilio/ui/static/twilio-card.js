@@ -7,6 +7,7 @@
 const NAME = "Twilio (24 h)";
 const DATA_URL = "/twilio/ui/api/dashboard";
 const PAGE_ROUTE = "/plugin/twilio-dashboard"; // the same figures on their own page, under Browse
+const PAGE_NAME = "Browse → Twilio (24 h)";
 const REFRESH_MS = 30000;
 const FIGURES = [
   ["sent", "Sent"],
@@ -23,10 +24,9 @@ const LINK = "var(--chakra-colors-fg-info, #3182ce)";
 const React = globalThis.React;
 const h = React.createElement;
 
+// As the signed-in user: Airflow 3.1+ keeps the user's token in the `_token` cookie, sent same-origin.
 async function readSummary(signal) {
   const headers = { Accept: "application/json" };
-  const token = globalThis.localStorage && globalThis.localStorage.getItem("token");
-  if (token) headers.Authorization = "Bearer " + token;
   const response = await fetch(DATA_URL, { headers, credentials: "same-origin", signal });
   if (!response.ok) throw new Error(response.status + " " + response.statusText);
   return response.json();
@@ -50,15 +50,16 @@ function Figure({ name, label, value }) {
 
 function Table({ id, head, rows, empty }) {
   const cell = { textAlign: "left", padding: "4px 8px", borderBottom: LINE };
+  const headCell = { ...cell, color: MUTED, fontSize: "12px" };
   return h(
     "table",
     { "data-table": id, style: { borderCollapse: "collapse", minWidth: "260px" } },
-    h("thead", null, h("tr", null, head.map((title) => h("th", { key: title, style: { ...cell, color: MUTED, fontSize: "12px" } }, title)))),
+    h("thead", null, h("tr", null, head.map((title) => h("th", { key: title, style: headCell }, title)))),
     h(
       "tbody",
       null,
       rows.length
-        ? rows.map(([key, cells]) => h("tr", { key }, cells.map((content, i) => h("td", { key: i, style: cell }, content))))
+        ? rows.map(([key, cells]) => h("tr", { key }, cells.map((text, i) => h("td", { key: i, style: cell }, text))))
         : h("tr", null, h("td", { colSpan: head.length, style: { ...cell, color: MUTED } }, empty)),
     ),
   );
@@ -98,7 +99,7 @@ function TwilioCard() {
       { style: { display: "flex", gap: "12px", alignItems: "baseline", marginBottom: "10px" } },
       h("h2", { style: { fontSize: "16px", fontWeight: 600, margin: 0 } }, "Twilio, the last 24 hours"),
       h("span", { style: { color: MUTED, fontSize: "12px" } }, since),
-      h(UiLink, { to: PAGE_ROUTE, style: { color: LINK, fontSize: "12px", marginLeft: "auto" } }, "Browse → Twilio (24 h)"),
+      h(UiLink, { to: PAGE_ROUTE, style: { color: LINK, fontSize: "12px", marginLeft: "auto" } }, PAGE_NAME),
     ),
     error ? h("p", { role: "alert", style: { color: BAD, margin: "0 0 8px" } }, "Could not load: " + error) : null,
     data
@@ -130,7 +131,7 @@ function TwilioCard() {
             }),
           ),
           data.truncated
-            ? h("p", { style: { color: MUTED, fontSize: "12px" } }, "Counted from the newest 5,000 task results only.")
+            ? h("p", { style: { color: MUTED, fontSize: "12px" } }, "Counted from the newest 5,000 task results.")
             : null,
         )
       : null,
