@@ -9,6 +9,9 @@ const DATA_URL = "/twilio/ui/api/dashboard";
 const PAGE_ROUTE = "/plugin/twilio-dashboard"; // the same figures on their own page, under Browse
 const PAGE_NAME = "Browse → Twilio (24 h)";
 const REFRESH_MS = 30000;
+// Airflow's dashboard is a flex column ordered 1 (alerts) to 8; 5 is its health and pools, which the
+// card follows, before the historical metrics. Without an order it would come first, above the alerts.
+const DASHBOARD_ORDER = 5;
 const FIGURES = [
   ["sent", "Sent"],
   ["delivered", "Delivered"],
@@ -93,7 +96,7 @@ function TwilioCard() {
   const since = data ? "since " + new Date(data.since).toLocaleString() : "loading…";
   return h(
     "section",
-    { "data-testid": "twilio-card", style: { border: LINE, borderRadius: "8px", padding: "12px 16px" } },
+    { "data-testid": "twilio-card", style: { order: DASHBOARD_ORDER, border: LINE, borderRadius: "8px", padding: "12px" } },
     h(
       "header",
       { style: { display: "flex", gap: "12px", alignItems: "baseline", marginBottom: "10px" } },
