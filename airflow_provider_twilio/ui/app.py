@@ -3,10 +3,12 @@
 - ``GET /runs/{dag_id}/{run_id}`` (and ``.../tasks/{task_id}/{map_index}``): the Twilio tab;
 - ``GET /api/runs/{dag_id}/{run_id}``: its timeline as JSON (``task_id``, ``map_index``, ``offset``,
   ``limit`` up to ``MAX_LIMIT``), the same data for scripts;
-- ``GET /dashboard`` and ``GET /api/dashboard``: the last 24 hours over the DAGs the user may read.
+- ``GET /dashboard`` and ``GET /api/dashboard``: the last 24 hours over the DAGs the user may read;
+- ``GET /static/twilio-card.js``: the home dashboard's card, a script that reads ``/api/dashboard``.
 
-Every route authenticates and authorizes first (``access.py``); pages hold no data, only the
-run's ids, and render what the JSON holds as text.
+Every route that holds data authenticates and authorizes first (``access.py``); pages hold no data,
+only the run's ids, and render what the JSON holds as text. The card's script holds none at all and
+is served to anyone, as Airflow serves its own UI's scripts.
 """
 
 import html
@@ -14,12 +16,12 @@ from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from airflow_provider_twilio.ui import access, dashboard
 from airflow_provider_twilio.ui.lists import TTL, ListCache
-from airflow_provider_twilio.ui.paths import URL_PREFIX
+from airflow_provider_twilio.ui.paths import CARD_BUNDLE, URL_PREFIX
 from airflow_provider_twilio.ui.service import run_timeline
 
 __all__ = ["URL_PREFIX", "create_app"]
@@ -81,6 +83,12 @@ def create_app(cache: ListCache | None = None) -> FastAPI:
     async def dashboard_data(request: Request) -> dict[str, Any]:
         user = await access.authenticated_user(request)
         return dict(await run_in_threadpool(dashboard.summary, lists, user))
+
+    @app.get(CARD_BUNDLE)
+    async def dashboard_card() -> Response:
+        # A module script must come as JavaScript; "no-cache" lets an upgraded provider's card show at once.
+        headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+        return Response(_asset("twilio-card.js"), media_type="text/javascript", headers=headers)
 
     return app
 

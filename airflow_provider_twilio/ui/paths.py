@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 URL_PREFIX = "/twilio/ui"
 RUN_ROUTE, TASK_ROUTE, DASHBOARD_ROUTE = "twilio-run", "twilio-task", "twilio-dashboard"
+CARD_BUNDLE = "/static/twilio-card.js"  # the home dashboard's card, under the app's prefix
 
 
 def tab_href(dag_id: str, run_id: str) -> str:

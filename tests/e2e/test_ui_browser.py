@@ -5,11 +5,16 @@ The approval example runs against the emulator (its approver answers "YES 4821")
 tab, opened by a viewer, shows the outbound text, the reply, its match groups and the delivered
 status with the numbers masked, and keeps reading its data while open; an admin sees the numbers in
 full. The screenshot (the viewer's) is kept as docs/ui.png.
+
+Airflow's home dashboard shows the Twilio card (a React app plugin): after a run that texted someone
+the emulator never reaches, the card's figures are the last day's, the failure is counted under its
+error name, and the run is listed with a link to its Twilio tab. Its screenshot is docs/ui-dashboard.png.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +30,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.airflow3]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = REPO_ROOT / "docs" / "ui.png"
+CARD_SCREENSHOT = REPO_ROOT / "docs" / "ui-dashboard.png"
+FAILURES_DAG = Path(__file__).resolve().parent / "ui_dags" / "ui_dashboard_failures.py"
 NEWEST_LINE = (3, 3)
 DAG_ID = "example_twilio_sms_approval"
+FAILURES_DAG_ID = "ui_dashboard_failures"
+REACHED, UNREACHABLE = "+15551230201", "+15005550010"  # as the failures DAG texts them
 APPROVER, MASKED = "+15551230001", "+1555•••0001"
 TIMEOUT_MS = 60_000
 
@@ -48,31 +57,48 @@ def emulator() -> Iterator[TwilioEmulator]:
 def stack(airflow_db: Path, emulator: TwilioEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HitlStack]:
     if airflow_line() < (3, 1):
         pytest.skip("plugin views in Airflow's UI need Airflow 3.1+")
-    with ui_stack(tmp_path_factory.mktemp("ui-home"), airflow_db, emulator, [APPROVAL_EXAMPLE]) as stack:
+    dag_files = [APPROVAL_EXAMPLE, FAILURES_DAG]
+    with ui_stack(tmp_path_factory.mktemp("ui-home"), airflow_db, emulator, dag_files) as stack:
         yield stack
 
 
-def finished_run(stack: HitlStack, emulator: TwilioEmulator) -> str:
-    """Trigger the example as the admin (Airflow's REST API) and let it finish."""
-    # The approver answers after the sensor has deferred and the scheduler has seen it: on Airflow 3.3 a
-    # trigger that fires before the scheduler processed the deferral can get the resumed task failed.
-    emulator.add_auto_reply(to=APPROVER, body="YES 4821", delay=10.0)
-    stack.wait_for(lambda: stack.query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", DAG_ID), f"{DAG_ID} parsed")
+def triggered_by_admin(stack: HitlStack, dag_id: str) -> str:
+    """Trigger the DAG as the admin (Airflow's REST API) and let it finish successfully."""
+    stack.wait_for(lambda: stack.query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", dag_id), f"{dag_id} parsed")
     request = urllib.request.Request(
-        f"{stack.base_url}/api/v2/dags/{DAG_ID}/dagRuns",
+        f"{stack.base_url}/api/v2/dags/{dag_id}/dagRuns",
         data=json.dumps({"logical_date": None}).encode(),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token(stack, 'ada')}"},
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=60) as response:
         run_id = str(json.loads(response.read())["dag_run_id"])
-    stack.wait_for(lambda: stack.run_states(DAG_ID).get(run_id) in {"success", "failed"}, "the run to finish", 240)
-    assert stack.run_states(DAG_ID)[run_id] == "success", stack.report()
+    stack.wait_for(lambda: stack.run_states(dag_id).get(run_id) in {"success", "failed"}, "the run to finish", 240)
+    assert stack.run_states(dag_id)[run_id] == "success", stack.report()
+    return run_id
+
+
+@pytest.fixture(scope="module")
+def approval_run(stack: HitlStack, emulator: TwilioEmulator) -> str:
+    """A finished run of the approval example, every text it sent delivered."""
+    # The approver answers after the sensor has deferred and the scheduler has seen it: on Airflow 3.3 a
+    # trigger that fires before the scheduler processed the deferral can get the resumed task failed.
+    emulator.add_auto_reply(to=APPROVER, body="YES 4821", delay=10.0)
+    run_id = triggered_by_admin(stack, DAG_ID)
     stack.wait_for(
         lambda: all(m["status"] == "delivered" for m in emulator.messages() if m["direction"] != "inbound"),
         "the texts to be delivered",
     )
     return run_id
+
+
+def dashboard_data(stack: HitlStack, username: str) -> dict[str, Any]:
+    """What the view's JSON says of the last 24 hours, as the user reads it."""
+    request = urllib.request.Request(
+        f"{stack.base_url}/twilio/ui/api/dashboard", headers={"Authorization": f"Bearer {token(stack, username)}"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return dict(json.loads(response.read()))
 
 
 def signed_in(browser: Any, stack: HitlStack, username: str) -> Any:
@@ -90,14 +116,14 @@ def open_twilio_tab(page: Any, run_id: str) -> Any:
 
 
 def test_the_runs_twilio_tab_shows_the_text_the_reply_its_groups_and_delivery(
-    browser: Any, stack: HitlStack, emulator: TwilioEmulator, tmp_path: Path
+    browser: Any, stack: HitlStack, approval_run: str, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect
 
+    run_id = approval_run
     viewer = signed_in(browser, stack, "vera")
     try:
         page = viewer.new_page()
-        run_id = finished_run(stack, emulator)
         frame = open_twilio_tab(page, run_id)
         sent = frame.locator("#timeline tbody tr[data-kind=message]").filter(has_text="Reply YES 4821 to deploy")
         expect(sent).to_contain_text("Reply YES 4821 to deploy 2.4.1")
@@ -124,3 +150,64 @@ def test_the_runs_twilio_tab_shows_the_text_the_reply_its_groups_and_delivery(
         expect(sent).to_contain_text(f"to {APPROVER}")
     finally:
         admin.close()
+
+
+def test_the_home_dashboards_twilio_card_shows_the_last_day_and_links_a_failing_run_to_its_tab(
+    browser: Any, stack: HitlStack, emulator: TwilioEmulator, approval_run: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    before = dashboard_data(stack, "vera")
+    run_id = triggered_by_admin(stack, FAILURES_DAG_ID)
+    final = {REACHED: "delivered", UNREACHABLE: "undelivered"}
+    stack.wait_for(
+        lambda: {m["to"]: m["status"] for m in emulator.messages() if m["to"] in final} == final,
+        "one text delivered and one undelivered",
+    )
+    failed_by_error = dict(before["failed_by_error"])
+    failed_by_error["UNREACHABLE_DESTINATION_ERROR"] = failed_by_error.get("UNREACHABLE_DESTINATION_ERROR", 0) + 1
+    expected = {
+        "sent": before["sent"] + 2,
+        "delivered": before["delivered"] + 1,
+        "failed": before["failed"] + 1,
+        "replies": before["replies"],
+        "calls": before["calls"],
+        "failed_by_error": failed_by_error,
+    }
+    assert before["replies"] >= 1 and before["delivered"] >= 1  # the approval run's text and its answer
+    # Twilio's log is read again once the view's few-second cache expires.
+    stack.wait_for(
+        lambda: {key: dashboard_data(stack, "vera")[key] for key in expected} == expected, "the new statuses"
+    )
+
+    viewer = signed_in(browser, stack, "vera")
+    try:
+        page = viewer.new_page()
+        page.goto("/")
+        card = page.get_by_test_id("twilio-card")
+        # Airflow lists the plugins, imports the card's script, and the card reads its JSON: slow on a busy machine.
+        expect(card.locator("[data-figure=sent] .value")).to_be_visible(timeout=TIMEOUT_MS)
+        for name in ("sent", "delivered", "failed", "replies", "calls"):
+            expect(card.locator(f"[data-figure={name}] .value")).to_have_text(str(expected[name]))
+        errors = card.locator("[data-table=failed-by-error] tbody tr")
+        expect(errors.filter(has_text="UNREACHABLE_DESTINATION_ERROR")).to_contain_text(
+            str(failed_by_error["UNREACHABLE_DESTINATION_ERROR"])
+        )
+        failing = card.locator("[data-table=most-failures] tbody tr").filter(has_text=FAILURES_DAG_ID)
+        expect(failing).to_contain_text(run_id)
+        expect(card).not_to_contain_text(UNREACHABLE)  # the card shows no numbers
+        page_link = card.get_by_role("link", name="Browse → Twilio (24 h)")
+        expect(page_link).to_have_attribute("href", re.compile("/plugin/twilio-dashboard$"))
+        card.scroll_into_view_if_needed()
+        shot = CARD_SCREENSHOT if airflow_line() >= NEWEST_LINE else tmp_path / CARD_SCREENSHOT.name
+        card.screenshot(path=str(shot))
+
+        failing.get_by_role("link", name=run_id).click()
+        expect(page).to_have_url(re.compile(f"/dags/{FAILURES_DAG_ID}/runs/.+/plugin/twilio-run$"))
+        frame = page.frame_locator("iframe").first
+        undelivered = frame.locator("#timeline tbody tr[data-kind=message]").filter(has_text="+1500•••0010")
+        expect(undelivered.locator(".status")).to_contain_text(
+            "undelivered 30003 UNREACHABLE_DESTINATION_ERROR", timeout=TIMEOUT_MS
+        )
+    finally:
+        viewer.close()

@@ -200,6 +200,21 @@ def test_the_dashboard_counts_the_last_day(client: Any, run_id: str) -> None:
     assert (hidden["sent"], hidden["replies"], hidden["most_failures"]) == (0, 0, [])  # no DAG it may read
 
 
+def test_the_home_dashboards_card_is_served_as_a_script_while_its_data_needs_a_reader(client: Any, run_id: str) -> None:
+    """Airflow imports the card as a module script; it holds no data, the JSON it reads keeps its checks."""
+    from airflow_provider_twilio.ui.plugin import TwilioUiPlugin
+    from tests.support.ui_api import token_for
+
+    (card,) = TwilioUiPlugin.react_apps
+    script = client.get(card["bundle_url"])
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert "/twilio/ui/api/dashboard" in script.text and "4821" not in script.text
+    assert client.get("/twilio/ui/api/dashboard", cookies={"_token": "not-a-jwt"}).status_code == 401
+    as_viewer = client.get("/twilio/ui/api/dashboard", cookies={"_token": token_for("vera", "viewer")})
+    assert as_viewer.status_code == 200 and as_viewer.json()["sent"] >= 1
+
+
 def test_the_webhook_routes_keep_the_signature_as_their_only_authentication(client: Any) -> None:
     from airflow_provider_twilio.capabilities import webhooks_supported
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,24 @@ def test_the_plugin_registers_views_only_on_airflow_3_1_and_later() -> None:
     assert views["nav"]["href"] == "/twilio/ui/dashboard"
     (app,) = TwilioUiPlugin.fastapi_apps
     assert app["url_prefix"] == "/twilio/ui"
+
+
+def test_the_plugin_puts_a_card_on_the_home_dashboard_only_on_airflow_3_1_and_later() -> None:
+    """Airflow's home dashboard takes React apps only, with the destination "dashboard" (3.1+)."""
+    from airflow_provider_twilio.ui.plugin import CARD_NAME, TwilioUiPlugin
+
+    if airflow_line() < (3, 1):
+        assert getattr(TwilioUiPlugin, "react_apps", []) == []
+        return
+    from airflow.api_fastapi.core_api.datamodels.plugins import ReactAppResponse
+
+    (card,) = TwilioUiPlugin.react_apps
+    shown = ReactAppResponse.model_validate(card)  # as Airflow's plugins API hands it to the UI
+    assert (shown.destination, shown.name) == ("dashboard", CARD_NAME)
+    assert shown.bundle_url == "/twilio/ui/static/twilio-card.js"
+    script = (REPO_ROOT / "airflow_provider_twilio" / "ui" / "static" / "twilio-card.js").read_text()
+    assert f"const NAME = {json.dumps(CARD_NAME)};" in script  # the global Airflow looks the component up by
+    assert "globalThis[NAME] = TwilioCard;" in script
 
 
 def test_the_view_is_loaded_before_the_webhook_receiver_whose_prefix_holds_it() -> None:
