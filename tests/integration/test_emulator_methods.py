@@ -46,7 +46,7 @@ def test_other_methods_get_405_with_the_real_allow_header(emu: TwilioEmulator, p
 
 @pytest.mark.parametrize("method", METHODS)
 def test_unknown_paths_get_404_for_every_method(emu: TwilioEmulator, method: str) -> None:
-    for path in (f"/2010-04-01/Accounts/{emu.account_sid}/Recordings.json", "/_emulator/nothing", "/elsewhere"):
+    for path in (f"/2010-04-01/Accounts/{emu.account_sid}/Queues.json", "/_emulator/nothing", "/elsewhere"):
         answer = http_request(emu.base_url, method, path, headers={"Authorization": basic_auth(emu)})
         assert assert_twilio_error(*answer, 404)["code"] == 20404
 
