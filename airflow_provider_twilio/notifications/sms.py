@@ -63,6 +63,7 @@ class TwilioSmsNotifier(TwilioNotifierBase):
         from airflow_provider_twilio.sending.batch import BatchOptions
         from airflow_provider_twilio.sending.opt_outs import opted_out, opted_out_error
         from airflow_provider_twilio.sending.quiet_waves import QuietWaves
+        from airflow_provider_twilio.sending.report import batch_summary
         from airflow_provider_twilio.sending.results import is_skipped
         from airflow_provider_twilio.sending.with_hook import failed_recipients_error, send_through_hook
 
@@ -84,6 +85,7 @@ class TwilioSmsNotifier(TwilioNotifierBase):
         )
         if quiet is not None:
             outcome = replace(outcome, results=quiet.merge(batch.recipients, outcome.results))
+            self.log.info(batch_summary(outcome.results))
             for result in outcome.results:
                 if is_skipped(result):
                     self.log.warning("Not sent to %s: %s", result["to"], result["error_message"])

@@ -56,6 +56,8 @@ def defer_if_more_waves(
     operator: Any, context: Any, batch: ValidatedBatch, outcome: SendOutcome, waves: QuietWaves
 ) -> SendOutcome:
     """Record this wave; defer until the next window opens if anyone is still waiting, else the whole outcome."""
+    from airflow_provider_twilio.sending.report import batch_summary
+
     if outcome.auth_failure is not None:
         waves.fail_waiting(batch.recipients, outcome.auth_failure)  # later waves would be refused too
     results = waves.merge(batch.recipients, outcome.results)
@@ -73,6 +75,7 @@ def defer_if_more_waves(
         context["ti"].xcom_push(key=WAVES_XCOM_KEY, value=waves.state())
         operator.log.info("Deferring until %s, when the next window opens", waves.resume_at.isoformat())
         operator.defer(trigger=_date_time_trigger(waves.resume_at), method_name=RESUME_METHOD)
+    operator.log.info(batch_summary(results))  # the last wave: every recipient has a result
     for result in skipped[:SKIPPED_LOG_LIMIT]:
         operator.log.warning("Not sent to %s: %s", result["to"], result["error_message"])
     if len(skipped) > SKIPPED_LOG_LIMIT:

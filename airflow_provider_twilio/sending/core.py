@@ -46,8 +46,12 @@ def send_batch(
     dedupe_since: datetime | None = None,
     log: logging.Logger | Any = None,
     sleep: Callable[[float], None] = time.sleep,
+    summarize: bool = True,
 ) -> SendOutcome:
     """Send ``batch``; with ``dedupe_since``, first skip recipients already sent this message since then.
+
+    ``summarize=False`` leaves the one-line outcome to a caller that adds results of its own (recipients held
+    back before sending), so the line counts every recipient of the batch.
 
     Raises only if the log needed for de-duplication cannot be read: sending blindly could text twice.
     """
@@ -71,7 +75,8 @@ def send_batch(
     sender = BatchSender(messages, batch.request, options, log, sleep=sleep)
     sent = sender.run([to for to in recipients if to not in already])
     results = [from_message(to, already[to]) if to in already else sent[to] for to in recipients]
-    log.info(batch_summary(results))
+    if summarize:
+        log.info(batch_summary(results))
     if sender.auth_failure is not None:
         log.error("Twilio refused the credentials; stopped the batch: %s", sender.auth_failure.message)
     return SendOutcome(results=results, reconciled=len(already), auth_failure=sender.auth_failure)

@@ -12,6 +12,7 @@ from airflow_provider_twilio.sending.batch import BatchOptions
 from airflow_provider_twilio.sending.budget import Budget, budget_statement
 from airflow_provider_twilio.sending.core import SendOutcome, messages_resource, send_batch
 from airflow_provider_twilio.sending.line_types import LineTypeScreen, with_held
+from airflow_provider_twilio.sending.report import batch_summary
 from airflow_provider_twilio.sending.results import common_error_type, summarize_failures
 from airflow_provider_twilio.sending.validation import ValidatedBatch, validate_batch
 
@@ -32,7 +33,8 @@ def send_through_hook(
     ``budget`` is checked on the whole batch before any request, lookups included. ``narrow`` cuts the
     checked batch down to the recipients a policy lets through now (quiet hours); ``screen`` then holds
     back those whose line type cannot take a text. The outcome has results for the narrowed recipients
-    only, and the whole checked batch is returned.
+    only, and the whole checked batch is returned. The batch's one-line outcome is logged here, held-back
+    recipients included; with ``narrow`` the caller logs it once it has merged the results of the rest.
     """
     settings = hook.settings
     batch = validate_batch(
@@ -46,8 +48,11 @@ def send_through_hook(
     sending = batch if narrow is None else narrow(batch)
     client = hook.get_conn()
     sendable, held = screen.screen(client, sending) if screen is not None else (sending, {})
-    outcome = send_batch(messages_resource(client), sendable, options, dedupe_since=dedupe_since, log=log)
-    return batch, with_held(outcome, sending.recipients, held)
+    sent = send_batch(messages_resource(client), sendable, options, dedupe_since=dedupe_since, log=log, summarize=False)
+    outcome = with_held(sent, sending.recipients, held)
+    if narrow is None:
+        log.info(batch_summary(outcome.results))
+    return batch, outcome
 
 
 def failed_recipients_error(outcome: SendOutcome, headline: str) -> TwilioSendError:
