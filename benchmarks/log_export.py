@@ -21,6 +21,8 @@ import textwrap
 from datetime import datetime, timezone
 from typing import Any
 
+from _shared import row
+
 NAME = "log_export"
 SIZES = (25_000, 100_000)
 DAY = datetime(2026, 11, 20, tzinfo=timezone.utc)
@@ -79,22 +81,6 @@ MEASURE = textwrap.dedent(
 )
 
 
-def row(
-    metric: str, value: float, unit: str, baseline: float | None, target: str, ok: bool | None, benchmark: str = NAME
-) -> dict[str, Any]:
-    ratio = round(value / baseline, 6) if baseline else None
-    return {
-        "benchmark": benchmark,
-        "metric": metric,
-        "value": round(value, 3),
-        "unit": unit,
-        "baseline": round(baseline, 3) if baseline is not None else None,
-        "ratio": ratio,
-        "target": target,
-        "ok": ok,
-    }
-
-
 def measure(kind: str, target: str) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-c", MEASURE, kind, DAY.isoformat(), target],
@@ -146,13 +132,13 @@ def run(sizes: tuple[int, ...] = SIZES) -> int:
     export_growth, list_growth = growth_per_row("export"), growth_per_row("list")
     flat = export_growth / list_growth if list_growth > 0 else 0.0
     rows = [
-        row(f"rows per second exported, {big:,} messages, vs messages.list()", export_rate, "rows/s", list_rate,
+        row(NAME, f"rows per second exported, {big:,} messages, vs messages.list()", export_rate, "rows/s", list_rate,
             f">= {SPEED_TARGET}x", export_rate >= SPEED_TARGET * list_rate),
-        row(f"peak RSS, {big:,} messages, vs messages.list()", export["peak_kib"] / 1024, "MB",
+        row(NAME, f"peak RSS, {big:,} messages, vs messages.list()", export["peak_kib"] / 1024, "MB",
             listed["peak_kib"] / 1024, "-", None),
-        row(f"peak RSS growth per row, {small:,} to {big:,}, vs messages.list()", max(export_growth, 0.0), "B",
+        row(NAME, f"peak RSS growth per row, {small:,} to {big:,}, vs messages.list()", max(export_growth, 0.0), "B",
             list_growth, f"<= {FLAT_TARGET}x (flat)", flat <= FLAT_TARGET),
-        row(f"rows exported of {big:,}", export["rows"], "", big, "all", export["rows"] == big),
+        row(NAME, f"rows exported of {big:,}", export["rows"], "", big, "all", export["rows"] == big),
     ]  # fmt: skip
     print("BENCH_JSON " + json.dumps(rows))
     return 0
