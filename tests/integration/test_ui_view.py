@@ -159,8 +159,8 @@ def test_one_list_request_per_connection_per_refresh_whatever_the_readers(run_id
     from airflow_provider_twilio.ui.lists import ListCache
     from tests.support.ui_api import api_server_app, bearer
 
-    headers = bearer("vera", "viewer")
     with TestClient(api_server_app(ListCache(ttl=3600))) as cached:
+        headers = bearer("vera", "viewer")  # signed by the auth manager the app just set up
         emulator.clear_request_log()
         for _ in range(5):
             assert cached.get(data_path(run_id), headers=headers).status_code == 200
