@@ -4,9 +4,6 @@ without a pattern, so it never starts a DAG; a watcher whose pattern names the w
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -17,6 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from airflow_provider_twilio.webhooks import webhooks_supported
+from tests.support.webhook_receiver import BASE, mounted_receiver, sign
 
 pytestmark = pytest.mark.skipif(
     not webhooks_supported(),
@@ -28,15 +26,8 @@ ACCOUNT = "AC" + "b" * 32
 TOKEN = "e" * 32
 NUMBER = "+15005550006"
 SENDER = "+15551230001"
-BASE = "http://testserver"
 EVERY_TEXT = "every_text_keywords"
 NAMES_STOP = "names_stop_keywords"
-
-
-def sign(url: str, pairs: list[tuple[str, str]]) -> str:
-    """Twilio's signature: the URL, then every name and value sorted by name, HMAC-SHA1 with the token."""
-    text = url + "".join(name + value for name, value in sorted(pairs))
-    return base64.b64encode(hmac.new(TOKEN.encode(), text.encode(), hashlib.sha1).digest()).decode()
 
 
 def inbound(n: int, body: str) -> list[tuple[str, str]]:
@@ -56,18 +47,6 @@ def inbound(n: int, body: str) -> list[tuple[str, str]]:
     return sorted(form.items())
 
 
-def _add_watcher(session: Any, asset_name: str, trigger: Any) -> None:
-    from airflow.models.asset import AssetModel, AssetWatcherModel
-    from airflow.models.trigger import Trigger
-
-    classpath, kwargs = trigger.serialize()
-    asset = AssetModel(name=asset_name, uri=asset_name)
-    row = Trigger(classpath=classpath, kwargs=kwargs)
-    session.add_all([asset, row])
-    session.flush()
-    session.add(AssetWatcherModel(name=asset_name, asset_id=asset.id, trigger_id=row.id))
-
-
 class Receiver:
     def __init__(self, client: Any, db: Path) -> None:
         self.client, self.db = client, db
@@ -79,7 +58,7 @@ class Receiver:
             content=urlencode(pairs).encode(),
             headers={
                 "Content-Type": "application/x-www-form-urlencoded",
-                "X-Twilio-Signature": sign(BASE + path, pairs),
+                "X-Twilio-Signature": sign(TOKEN, BASE + path, pairs),
             },
         )
         return int(answer.status_code)
@@ -96,36 +75,15 @@ class Receiver:
 @pytest.fixture(scope="module")
 def receiver(request: pytest.FixtureRequest) -> Iterator[Receiver]:
     """The receiver app behind /twilio, a connection, a watcher of every text and one whose pattern names STOP."""
-    from airflow.utils.session import create_session
-    from fastapi import FastAPI
-    from starlette.testclient import TestClient
-
     from airflow_provider_twilio.triggers.events import TwilioInboundSmsEventTrigger
-    from airflow_provider_twilio.webhooks.receiver import create_app
-    from airflow_provider_twilio.webhooks.recording import watchers
 
     db: Path = request.getfixturevalue("airflow_db")
-    connection = {
-        "conn_type": "twilio",
-        "login": ACCOUNT,
-        "password": TOKEN,
-        "extra": {"default_from": NUMBER, "webhook_base_url": BASE},
+    watched = {
+        EVERY_TEXT: TwilioInboundSmsEventTrigger(source="webhook", twilio_conn_id=CONN_ID),
+        NAMES_STOP: TwilioInboundSmsEventTrigger(pattern=r"(?i)^stop$", source="webhook", twilio_conn_id=CONN_ID),
     }
-    patch = pytest.MonkeyPatch()
-    patch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps(connection))
-    with create_session() as session:
-        _add_watcher(session, EVERY_TEXT, TwilioInboundSmsEventTrigger(source="webhook", twilio_conn_id=CONN_ID))
-        named = TwilioInboundSmsEventTrigger(pattern=r"(?i)^stop$", source="webhook", twilio_conn_id=CONN_ID)
-        _add_watcher(session, NAMES_STOP, named)
-    watchers.clear()
-    outer = FastAPI()
-    outer.mount("/twilio", create_app())
-    try:
-        with TestClient(outer) as client:
-            yield Receiver(client, db)
-    finally:
-        patch.undo()
-        watchers.clear()
+    with mounted_receiver(CONN_ID, ACCOUNT, TOKEN, NUMBER, watched) as client:
+        yield Receiver(client, db)
 
 
 def test_a_keyword_webhook_records_no_event_unless_a_pattern_names_it(receiver: Receiver) -> None:

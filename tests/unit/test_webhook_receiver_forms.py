@@ -7,7 +7,6 @@ dropped by its idempotency token.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +17,8 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from airflow_provider_twilio.webhooks import webhooks_supported
+from tests.support.webhook_receiver import BASE, mounted_receiver
+from tests.support.webhook_receiver import sign as signed
 
 pytestmark = pytest.mark.skipif(
     not webhooks_supported(),
@@ -29,7 +30,6 @@ ACCOUNT = "AC" + "a" * 32
 TOKEN = "f" * 32
 NUMBER = "+15005550006"
 SENDER = "+15551230001"
-BASE = "http://testserver"
 PATTERN = r"^DEPLOY (?P<version>\S+)$"
 
 
@@ -73,62 +73,23 @@ class Receiver:
 
 
 def sign(url: str, pairs: list[tuple[str, str]]) -> str:
-    """Twilio's signature: the URL, then every name and value sorted by name, HMAC-SHA1 with the token."""
-    import base64
-    import hashlib
-    import hmac
-
-    text = url + "".join(name + value for name, value in sorted(pairs, key=lambda pair: pair[0]))
-    return base64.b64encode(hmac.new(TOKEN.encode(), text.encode(), hashlib.sha1).digest()).decode()
-
-
-def _add_watcher(session: Any, asset_name: str, trigger: Any) -> None:
-    from airflow.models.asset import AssetModel, AssetWatcherModel
-    from airflow.models.trigger import Trigger
-
-    classpath, kwargs = trigger.serialize()
-    asset = AssetModel(name=asset_name, uri=asset_name)
-    row = Trigger(classpath=classpath, kwargs=kwargs)
-    session.add_all([asset, row])
-    session.flush()
-    session.add(AssetWatcherModel(name=asset_name, asset_id=asset.id, trigger_id=row.id))
+    return signed(TOKEN, url, pairs)
 
 
 @pytest.fixture(scope="module")
 def receiver(request: pytest.FixtureRequest) -> Iterator[Receiver]:
     """The receiver app behind /twilio, a Twilio connection, and one SMS and one status watcher in the DB."""
-    from airflow.utils.session import create_session
-    from fastapi import FastAPI
-    from starlette.testclient import TestClient
-
     from airflow_provider_twilio.triggers.events import TwilioInboundSmsEventTrigger
     from airflow_provider_twilio.triggers.status_events import TwilioMessageStatusEventTrigger
-    from airflow_provider_twilio.webhooks.receiver import create_app
-    from airflow_provider_twilio.webhooks.recording import watchers
 
     db: Path = request.getfixturevalue("airflow_db")
-    connection = {
-        "conn_type": "twilio",
-        "login": ACCOUNT,
-        "password": TOKEN,
-        "extra": {"default_from": NUMBER, "webhook_base_url": BASE},
-    }
-    patch = pytest.MonkeyPatch()
-    patch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps(connection))
     suffix = request.module.__name__.rsplit(".", 1)[-1]
-    with create_session() as session:
-        inbound = TwilioInboundSmsEventTrigger(pattern=PATTERN, source="webhook", twilio_conn_id=CONN_ID)
-        _add_watcher(session, f"texts_{suffix}", inbound)
-        _add_watcher(session, f"failures_{suffix}", TwilioMessageStatusEventTrigger(twilio_conn_id=CONN_ID))
-    watchers.clear()
-    outer = FastAPI()
-    outer.mount("/twilio", create_app())
-    try:
-        with TestClient(outer) as client:
-            yield Receiver(client=client, db=db)
-    finally:
-        patch.undo()
-        watchers.clear()
+    watched = {
+        f"texts_{suffix}": TwilioInboundSmsEventTrigger(pattern=PATTERN, source="webhook", twilio_conn_id=CONN_ID),
+        f"failures_{suffix}": TwilioMessageStatusEventTrigger(twilio_conn_id=CONN_ID),
+    }
+    with mounted_receiver(CONN_ID, ACCOUNT, TOKEN, NUMBER, watched) as client:
+        yield Receiver(client=client, db=db)
 
 
 def inbound(n: int, body: str = "DEPLOY 1.2.3", **overrides: str) -> list[tuple[str, str]]:
