@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 TESTS = REPO_ROOT / "tests"
 # Every test under tests/<directory> gets the marker, so `-m` selects suites by where tests live.
 DIRECTORY_MARKERS = {"integration": "integration", "e2e": "e2e"}
+E2E_SCOPE = "tests/e2e/"
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="airflow-twilio-tests-"))
 atexit.register(shutil.rmtree, AIRFLOW_HOME, ignore_errors=True)
 
@@ -46,6 +48,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         marker = DIRECTORY_MARKERS.get(item.path.relative_to(TESTS).parts[0])
         if marker is not None:
             item.add_marker(marker)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under ``-n``: every test to any free worker, except tests/e2e, whose tests all share one worker.
+
+    Each e2e module starts a whole Airflow deployment (api-server, scheduler, dag-processor, triggerer,
+    sometimes Chromium) in a module-scoped fixture. Spread over the workers, one module's tests started
+    it once per worker, and several deployments on two cores starved each other's api-server past the
+    task runner's timeouts. On one worker they run one module after another, each deployment once.
+    (xdist's own ``--dist loadgroup`` cannot do it under pytest 9: it renames node ids through an
+    attribute pytest 9 no longer reads.)
+    """
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneDeploymentAtATime(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return E2E_SCOPE if nodeid.startswith(E2E_SCOPE) else nodeid
+
+    return OneDeploymentAtATime(config, log)
 
 
 def airflow_major() -> int:

@@ -1,6 +1,6 @@
 """TwilioInboundSmsEventTrigger in-process against the emulator: events, checkpoints, shared polling.
 
-The triggerer itself (asset events, DAG runs, a SIGKILLed triggerer) is in test_event_watcher_processes.py.
+The triggerer itself (asset events, DAG runs, a SIGKILLed triggerer) is in tests/e2e/test_event_watcher_processes.py.
 """
 
 from __future__ import annotations

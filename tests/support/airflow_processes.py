@@ -38,6 +38,10 @@ STOP_GRACE = 15.0
 LOADED_MACHINE_TIMEOUTS = {
     "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "300",
     "AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "300",
+    # A task's runner gives up on a slow api-server after 5 tries of 5 s (Airflow's defaults): on two
+    # loaded cores one start-of-task request waited 40 s and the task never ran.
+    "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
+    "AIRFLOW__WORKERS__EXECUTION_API_RETRIES": "8",
 }
 
 COMMANDS = {
