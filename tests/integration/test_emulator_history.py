@@ -113,6 +113,20 @@ def test_seeded_calls_are_listed_by_start_time_with_prices(fresh: TwilioEmulator
     assert len(calls) == 24 and {c.price for c in calls} == {"-0.02800"} and {c.duration for c in calls} == {"61"}
 
 
+def test_a_seeded_call_has_every_field_and_subresource_of_a_placed_one(fresh: TwilioEmulator) -> None:
+    placed = sdk_client(fresh).calls.create(to="+14155550007", from_=DEFAULT_FROM, twiml="<Response/>").sid
+    fresh.seed_calls(
+        [{"sid": "CA" + "5" * 32, "to": "+14155550008", "from": DEFAULT_FROM, "start_time": DAY.timestamp()}]
+    )
+    base = f"/2010-04-01/Accounts/{fresh.account_sid}/Calls"
+    _, listed = raw(fresh, "GET", f"{base}.json?PageSize=50")
+    by_sid = {call["sid"]: call for call in listed["calls"]}
+    live, seeded = by_sid[placed], by_sid["CA" + "5" * 32]
+    assert set(seeded) == set(live)
+    assert set(seeded["subresource_uris"]) == set(live["subresource_uris"])
+    assert seeded["subresource_uris"]["streams"] == f"{base}/{'CA' + '5' * 32}/Streams.json"
+
+
 def test_recordings_list_fetch_and_audio(fresh: TwilioEmulator) -> None:
     call_sid = "CA" + "3" * 32
     fresh.seed_recordings(

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_twilio.emulator.model.message_store import API_VERSION, Message, Step, new_sid
+from airflow_provider_twilio.emulator.model.call_resource import call_resource
+from airflow_provider_twilio.emulator.model.message_store import Message, Step, new_sid
 
 MAX_SEED_RECORDS = 200_000
 MESSAGE_STATUSES = frozenset(
@@ -142,39 +143,22 @@ def parse_calls(records: Any, account_sid: str) -> list[dict[str, Any]]:
         end = start + duration
         sid = _sid(record, "CA")
         to, from_ = _text(record, "to"), _text(record, "from")
-        uri = f"/{API_VERSION}/Accounts/{account_sid}/Calls/{sid}"
         price = f"-{0.014 * max(math.ceil(duration / 60), 1):.5f}" if answered else None
         calls.append(
-            {
-                "sid": sid,
-                "date_created": rfc2822(start),
-                "date_updated": rfc2822(end),
-                "parent_call_sid": None,
-                "account_sid": account_sid,
-                "to": to,
-                "to_formatted": to,
-                "from": from_,
-                "from_formatted": from_,
-                "phone_number_sid": None,
-                "status": status,
-                "start_time": rfc2822(start) if answered else None,
-                "end_time": rfc2822(end) if answered else None,
-                "duration": str(duration),
-                "price": price,
-                "price_unit": "USD",
-                "direction": _text(record, "direction", "outbound-api"),
-                "answered_by": record.get("answered_by"),
-                "api_version": API_VERSION,
-                "forwarded_from": None,
-                "group_sid": None,
-                "caller_name": None,
-                "queue_time": "0",
-                "trunk_sid": None,
-                "uri": uri + ".json",
-                "subresource_uris": {
-                    "notifications": uri + "/Notifications.json",
-                    "recordings": uri + "/Recordings.json",
-                },
-            }
+            call_resource(
+                account_sid,
+                sid,
+                to=to,
+                from_=from_,
+                date_created=rfc2822(start),
+                date_updated=rfc2822(end),
+                status=status,
+                direction=_text(record, "direction", "outbound-api"),
+                start_time=rfc2822(start) if answered else None,
+                end_time=rfc2822(end) if answered else None,
+                duration=str(duration),
+                price=price,
+                answered_by=record.get("answered_by"),
+            )
         )
     return calls

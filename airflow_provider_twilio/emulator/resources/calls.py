@@ -15,6 +15,7 @@ from airflow_provider_twilio.emulator.http.timefmt import rfc2822, rfc2822_secon
 from airflow_provider_twilio.emulator.http.urls import is_http_url
 from airflow_provider_twilio.emulator.lifecycles import call_lifecycle
 from airflow_provider_twilio.emulator.model.addresses import check_call_numbers
+from airflow_provider_twilio.emulator.model.call_resource import call_resource
 from airflow_provider_twilio.emulator.model.message_store import API_VERSION, new_sid
 from airflow_provider_twilio.emulator.resources.requests import account_of, answer_created, read_form
 from airflow_provider_twilio.emulator.state import EmulatorState
@@ -57,47 +58,10 @@ async def create_call(request: Request) -> Response:
 
 
 def _call_resource(state: EmulatorState, to: str, from_: str) -> dict[str, Any]:
-    sid = new_sid("CA")
-    uri = f"/{API_VERSION}/Accounts/{state.account_sid}/Calls/{sid}"
     now = rfc2822(time.time())
-    return {
-        "sid": sid,
-        "date_created": now,
-        "date_updated": now,
-        "parent_call_sid": None,
-        "account_sid": state.account_sid,
-        "to": to,
-        "to_formatted": to,
-        "from": from_,
-        "from_formatted": from_,
-        "phone_number_sid": new_sid("PN"),
-        "status": "queued",
-        "start_time": None,
-        "end_time": None,
-        "duration": None,
-        "price": None,
-        "price_unit": "USD",
-        "direction": "outbound-api",
-        "answered_by": None,
-        "api_version": API_VERSION,
-        "forwarded_from": None,
-        "group_sid": None,
-        "caller_name": None,
-        "queue_time": "0",
-        "trunk_sid": None,
-        "uri": uri + ".json",
-        "subresource_uris": {
-            "notifications": uri + "/Notifications.json",
-            "recordings": uri + "/Recordings.json",
-            "payments": uri + "/Payments.json",
-            "events": uri + "/Events.json",
-            "siprec": uri + "/Siprec.json",
-            "streams": uri + "/Streams.json",
-            "transcriptions": uri + "/Transcriptions.json",
-            "user_defined_message_subscriptions": uri + "/UserDefinedMessageSubscriptions.json",
-            "user_defined_messages": uri + "/UserDefinedMessages.json",
-        },
-    }
+    return call_resource(
+        state.account_sid, new_sid("CA"), to=to, from_=from_, date_created=now, phone_number_sid=new_sid("PN")
+    )
 
 
 def _run_of(request: Request) -> tuple[EmulatorState, call_lifecycle.CallRun]:
