@@ -64,6 +64,13 @@ def stack(airflow_db: Path, emulator: TwilioEmulator, tmp_path_factory: pytest.T
 
 def triggered_by_admin(stack: HitlStack, dag_id: str) -> str:
     """Trigger the DAG as the admin (Airflow's REST API) and let it finish successfully."""
+    run_id = trigger_as_admin(stack, dag_id)
+    finished(stack, dag_id, run_id)
+    return run_id
+
+
+def trigger_as_admin(stack: HitlStack, dag_id: str) -> str:
+    """Trigger the DAG as the admin (Airflow's REST API); its run id."""
     stack.wait_for(lambda: stack.query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", dag_id), f"{dag_id} parsed")
     request = urllib.request.Request(
         f"{stack.base_url}/api/v2/dags/{dag_id}/dagRuns",
@@ -72,19 +79,24 @@ def triggered_by_admin(stack: HitlStack, dag_id: str) -> str:
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=60) as response:
-        run_id = str(json.loads(response.read())["dag_run_id"])
+        return str(json.loads(response.read())["dag_run_id"])
+
+
+def finished(stack: HitlStack, dag_id: str, run_id: str) -> None:
     stack.wait_for(lambda: stack.run_states(dag_id).get(run_id) in {"success", "failed"}, "the run to finish", 240)
     assert stack.run_states(dag_id)[run_id] == "success", stack.report()
-    return run_id
 
 
 @pytest.fixture(scope="module")
 def approval_run(stack: HitlStack, emulator: TwilioEmulator) -> str:
     """A finished run of the approval example, every text it sent delivered."""
-    # The approver answers after the sensor has deferred and the scheduler has seen it: on Airflow 3.3 a
-    # trigger that fires before the scheduler processed the deferral can get the resumed task failed.
-    emulator.add_auto_reply(to=APPROVER, body="YES 4821", delay=10.0)
-    run_id = triggered_by_admin(stack, DAG_ID)
+    run_id = trigger_as_admin(stack, DAG_ID)
+    # The approver answers once the sensor has deferred and the scheduler has seen its worker exit
+    # (``deferral_settled`` says why), to the number that texted them.
+    stack.wait_for(lambda: stack.deferral_settled(DAG_ID, run_id, "wait_for_reply"), "the sensor's deferral settled")
+    (asked,) = [m for m in emulator.messages() if m["to"] == APPROVER]
+    emulator.inject_inbound(APPROVER, asked["from"], "YES 4821")
+    finished(stack, DAG_ID, run_id)
     stack.wait_for(
         lambda: all(m["status"] == "delivered" for m in emulator.messages() if m["direction"] != "inbound"),
         "the texts to be delivered",

@@ -221,6 +221,22 @@ class AirflowStack:
     def run_states(self, dag_id: str) -> dict[str, str]:
         return dict(self.query("SELECT run_id, state FROM dag_run WHERE dag_id = ?", dag_id))
 
+    def deferral_settled(self, dag_id: str, run_id: str, task_id: str) -> bool:
+        """The task instance is deferred, and the scheduler has taken in the exit of the worker that deferred it.
+
+        A trigger that fires before then can get the resumed task failed by Airflow itself: the stale exit
+        reads as "executor reported success, but the task instance's state attribute is running" (seen on
+        3.1 and 3.3 on a loaded machine). Tests that answer a deferred task wait for this first.
+        """
+        state = self.query(
+            "SELECT state FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = ?", dag_id, run_id, task_id
+        )
+        exit_seen = (
+            "Received executor event with state success for task instance "
+            f"TaskInstanceKey(dag_id='{dag_id}', task_id='{task_id}', run_id='{run_id}'"
+        )
+        return state == [("deferred",)] and self.logged("scheduler", exit_seen)
+
 
 def _fernet_key() -> str:
     from cryptography.fernet import Fernet
