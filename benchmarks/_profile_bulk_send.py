@@ -88,6 +88,7 @@ def profile(recipients: int, concurrency: int) -> int:
     print(f"{recipients} recipients, concurrency {concurrency}: {wall:.2f} s wall, {cpu * per_message:.3f} ms CPU/msg")
     print(f"  (profiled; {len(outcome.failures)} failed; the profiler itself roughly doubles CPU)")
     print_phases(stats, PHASES, per_message, "message", top=(30, 40))
+    stats.stream = sys.stdout  # print_phases left it on its own buffer
     for name in sys.argv[3:]:
         stats.print_callers(name)
     print(json.dumps({"cpu_ms_per_message": cpu * per_message}))

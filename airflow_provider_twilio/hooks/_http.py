@@ -51,7 +51,7 @@ class LeanTwilioHttpClient(TwilioHttpClient):
         super().__init__(timeout=timeout, logger=logger)
         # What every request of a kind shares, prepared once: the SDK sends the same headers, URL and
         # credentials over and over. Each memo is small and replaced when full, never grown past it.
-        self._headers: dict[tuple[tuple[str, str], ...], CaseInsensitiveDict[str | bytes]] = {}
+        self._headers: dict[tuple[tuple[str, str], ...], dict[str, str | bytes]] = {}
         self._urls: dict[str, str] = {}
         self._auth_headers: dict[tuple[str, str], str] = {}
 
@@ -105,16 +105,18 @@ class LeanTwilioHttpClient(TwilioHttpClient):
         else:
             prepared.url = _memo(self._urls, url, lambda: _prepared_url(url))
         key = tuple(headers.items()) if headers else ()
-        prepared.headers = _memo(self._headers, key, lambda: _prepared_headers(session, headers)).copy()
+        # A plain dict: urllib3 only iterates it, and copying a case-insensitive one costs more than sending it.
+        sent = _memo(self._headers, key, lambda: _prepared_headers(session, headers)).copy()
         body = form_encode(data) if data else ""
         if body:
             prepared.body = body
-            prepared.headers["Content-Type"] = FORM
-            prepared.headers["Content-Length"] = str(len(body))  # ASCII: the encoding percent-encodes the rest
+            sent["Content-Type"] = FORM
+            sent["Content-Length"] = str(len(body))  # ASCII: the encoding percent-encodes the rest
         elif method not in ("GET", "HEAD"):
-            prepared.headers["Content-Length"] = "0"
+            sent["Content-Length"] = "0"
         if auth is not None:
-            prepared.headers["Authorization"] = _memo(self._auth_headers, auth, lambda: basic_authorization(auth))
+            sent["Authorization"] = _memo(self._auth_headers, auth, lambda: basic_authorization(auth))
+        prepared.headers = cast(Any, sent)
         return prepared
 
 
@@ -153,11 +155,15 @@ def _prepared_url(url: str) -> str:
     return str(prepared.url)
 
 
-def _prepared_headers(session: Session, headers: dict[str, str] | None) -> CaseInsensitiveDict[str | bytes]:
+# The headers the client sets itself, spelled one way so that setting one replaces any the session had.
+OWN_HEADERS = {name.lower(): name for name in ("Content-Type", "Content-Length", "Authorization")}
+
+
+def _prepared_headers(session: Session, headers: dict[str, str] | None) -> dict[str, str | bytes]:
     """The session's defaults under the request's own, checked as ``requests`` checks them."""
     prepared = PreparedRequest()
     prepared.prepare_headers(merge_setting(headers, session.headers, dict_class=CaseInsensitiveDict))
-    return prepared.headers
+    return {OWN_HEADERS.get(name.lower(), name): value for name, value in prepared.headers.items()}
 
 
 def basic_authorization(auth: tuple[str, str]) -> str:
@@ -180,6 +186,12 @@ def _quoted(text: str | bytes) -> str:
     return quote_plus(text)
 
 
+@lru_cache(maxsize=64)
+def _encoding(content_type: str | None) -> str | None:
+    """The charset ``requests`` reads from a ``Content-Type``, found once per distinct header value."""
+    return requests.utils.get_encoding_from_headers(CaseInsensitiveDict({"Content-Type": content_type or ""}))
+
+
 class PooledHTTPAdapter(HTTPAdapter):
     """``requests``' adapter, finding a request's connection pool once per host and settings, not per request.
 
@@ -190,6 +202,7 @@ class PooledHTTPAdapter(HTTPAdapter):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._pools: dict[tuple[Any, ...], Any] = {}
+        self._request_urls: dict[tuple[Any, ...], str] = {}
 
     def get_connection_with_tls_context(
         self, request: PreparedRequest, verify: Any, proxies: dict[str, str] | None = None, cert: Any = None
@@ -202,11 +215,17 @@ class PooledHTTPAdapter(HTTPAdapter):
             self._pools = {**(self._pools if len(self._pools) < MEMO_SIZE else {}), key: pool}
         return pool
 
+    def request_url(self, request: PreparedRequest, proxies: dict[str, str] | None) -> str:
+        """The path (or, through an HTTP proxy, the whole URL) to send, worked out once per URL and proxies."""
+        key = (str(request.url), tuple(proxies.items()) if proxies else ())
+        return _memo(self._request_urls, key, lambda: super(PooledHTTPAdapter, self).request_url(request, proxies))
+
     def build_response(self, req: PreparedRequest, resp: Any) -> requests.Response:
         response = requests.Response()
         response.status_code = resp.status
-        response.headers = CaseInsensitiveDict(resp.headers)
-        response.encoding = requests.utils.get_encoding_from_headers(response.headers)
+        # urllib3's headers are case-insensitive already: kept, not copied into another such mapping.
+        response.headers = resp.headers
+        response.encoding = _encoding(resp.headers.get("Content-Type"))
         response.raw = resp
         response.reason = resp.reason
         response.url = str(req.url)
