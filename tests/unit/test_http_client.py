@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from airflow_provider_twilio.hooks.twilio import TwilioHook
+from tests.support.local_http import RecordingServer, recording_server
 
 SID = "AC" + "a" * 32
 URI = f"twilio://{SID}:token@/?base_url=https%3A%2F%2Ftwilio.internal.example%3A8443"
@@ -49,52 +49,13 @@ def test_region_host_is_what_the_proxy_decision_is_made_for(monkeypatch: pytest.
     assert "https" not in TwilioHook().get_conn().http_client.session.proxies
 
 
-class Capture:
-    """A local HTTP server that records each request as it arrived on the wire and answers 201 with JSON."""
-
-    def __init__(self) -> None:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        self.requests: list[dict[str, Any]] = []
-        capture = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _record(self) -> None:
-                length = int(self.headers.get("Content-Length", 0))
-                body = self.rfile.read(length)
-                headers = {name.lower(): value for name, value in self.headers.items()}
-                capture.requests.append({"method": self.command, "path": self.path, "headers": headers, "body": body})
-                answer = '{"sid": "SM1", "body": "Grüße"}'.encode()
-                self.send_response(201)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            do_GET = do_POST = do_DELETE = _record
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+ANSWER = '{"sid": "SM1", "body": "Grüße"}'.encode()
 
 
 @pytest.fixture
-def capture(monkeypatch: pytest.MonkeyPatch) -> Iterator[Capture]:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    server = Capture()
-    yield server
-    server.close()
+def capture(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingServer]:
+    """Answers 201 with JSON holding non-ASCII text."""
+    yield from recording_server(monkeypatch, (201, {"Content-Type": "application/json"}, ANSWER))
 
 
 SDK_HEADERS = {
@@ -128,7 +89,7 @@ def sdk_calls(url: str) -> list[dict[str, Any]]:
     ]
 
 
-def test_the_hooks_client_puts_the_same_requests_on_the_wire_as_the_sdks_own(capture: Capture) -> None:
+def test_the_hooks_client_puts_the_same_requests_on_the_wire_as_the_sdks_own(capture: RecordingServer) -> None:
     """Form bodies (lists repeated, None left out, non-ASCII text), queries, credentials and headers alike."""
     from twilio.http.http_client import TwilioHttpClient
 
@@ -143,7 +104,7 @@ def test_the_hooks_client_puts_the_same_requests_on_the_wire_as_the_sdks_own(cap
     assert b"MediaUrl=https%3A%2F%2Fmedia.example%2Fa.png%3Fx%3D1%26y%3D2&MediaUrl=" in hook[0]["body"]
 
 
-def test_a_quiet_client_formats_no_log_lines(capture: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_quiet_client_formats_no_log_lines(capture: RecordingServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """The SDK formats each request's and response's log lines before its logger drops them."""
     from twilio.http import HttpClient
 
@@ -160,7 +121,7 @@ def test_a_quiet_client_formats_no_log_lines(capture: Capture, monkeypatch: pyte
 
 
 def test_the_sdks_request_log_still_works_when_turned_on(
-    capture: Capture, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    capture: RecordingServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     from airflow_provider_twilio.hooks._http import SDK_HTTP_LOGGER, build_sync_http_client
 
@@ -174,7 +135,7 @@ def test_the_sdks_request_log_still_works_when_turned_on(
 
 
 def test_a_hosts_connection_pool_is_found_once_and_again_after_the_session_was_closed(
-    capture: Capture, monkeypatch: pytest.MonkeyPatch
+    capture: RecordingServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from requests.adapters import HTTPAdapter
 

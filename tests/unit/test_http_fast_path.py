@@ -5,72 +5,20 @@ from __future__ import annotations
 import json
 import re
 import socket
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
+from tests.support.local_http import RecordingServer, recording_server
 
 SID = "AC" + "b" * 32
 TOKEN = "fast-path-token"
 
 
-class Server:
-    """A local HTTP/1.1 server: records each request line and headers, answers what ``answer`` says."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.answer: tuple[int, dict[str, str], bytes] = (201, {"Content-Type": "application/json"}, b"{}")
-        self.delay = 0.0
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _answer(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                server.requests.append(
-                    {
-                        "line": self.requestline,
-                        "headers": dict(self.headers.items()),
-                        "authorization": self.headers.get_all("Authorization"),
-                        "body": body,
-                    }
-                )
-                if server.delay:
-                    time.sleep(server.delay)
-                status, headers, payload = server.answer
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = _answer
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    running = Server()
-    yield running
-    running.close()
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingServer]:
+    yield from recording_server(monkeypatch, (201, {"Content-Type": "application/json"}, b"{}"))
 
 
 def sdk_messages(base_url: str, timeout: float = 5.0) -> Any:
@@ -90,7 +38,7 @@ def create(messages: Any) -> Any:
     return messages.create(to="+14155550100", from_="+15005550006", body="Grüße & hello")
 
 
-def test_a_create_answers_with_the_sdks_message(server: Server) -> None:
+def test_a_create_answers_with_the_sdks_message(server: RecordingServer) -> None:
     server.answer = (201, {"Content-Type": "application/json"}, json.dumps({"sid": "SM" + "1" * 32}).encode())
     assert create(sdk_messages(server.url)).sid == "SM" + "1" * 32
     line, headers = server.requests[0]["line"], server.requests[0]["headers"]
@@ -100,7 +48,7 @@ def test_a_create_answers_with_the_sdks_message(server: Server) -> None:
     assert b"Body=Gr%C3%BC%C3%9Fe+%26+hello" in server.requests[0]["body"]
 
 
-def test_a_session_header_the_client_sets_itself_is_replaced_whatever_its_case(server: Server) -> None:
+def test_a_session_header_the_client_sets_itself_is_replaced_whatever_its_case(server: RecordingServer) -> None:
     from airflow_provider_twilio.hooks._http import basic_authorization, build_sync_http_client
 
     client = build_sync_http_client(5.0)
@@ -112,7 +60,7 @@ def test_a_session_header_the_client_sets_itself_is_replaced_whatever_its_case(s
     assert server.requests[0]["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
 
 
-def test_a_4xx_is_the_sdks_rest_exception(server: Server) -> None:
+def test_a_4xx_is_the_sdks_rest_exception(server: RecordingServer) -> None:
     from twilio.base.exceptions import TwilioRestException
 
     error = {"code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400}
@@ -123,7 +71,7 @@ def test_a_4xx_is_the_sdks_rest_exception(server: Server) -> None:
     assert "not a valid phone number" in info.value.msg
 
 
-def test_a_slow_answer_is_requests_read_timeout(server: Server) -> None:
+def test_a_slow_answer_is_requests_read_timeout(server: RecordingServer) -> None:
     from requests.exceptions import ReadTimeout
 
     from airflow_provider_twilio.exceptions import ErrorType, classify_exception
@@ -144,7 +92,7 @@ def test_a_refused_connection_is_requests_connection_error() -> None:
         create(sdk_messages(f"http://127.0.0.1:{port}"))
 
 
-def test_a_request_to_another_host_is_refused_before_it_is_sent(server: Server) -> None:
+def test_a_request_to_another_host_is_refused_before_it_is_sent(server: RecordingServer) -> None:
     from airflow_provider_twilio.exceptions import TwilioConnectionConfigError
 
     messages = sdk_messages("http://twilio.internal.example:8080")
@@ -154,7 +102,7 @@ def test_a_request_to_another_host_is_refused_before_it_is_sent(server: Server) 
     assert server.requests == []
 
 
-def test_response_headers_are_urllib3s_own_read_in_any_case(server: Server) -> None:
+def test_response_headers_are_urllib3s_own_read_in_any_case(server: RecordingServer) -> None:
     """Not copied into a second case-insensitive mapping for every response."""
     from urllib3 import HTTPHeaderDict
 
@@ -167,7 +115,7 @@ def test_response_headers_are_urllib3s_own_read_in_any_case(server: Server) -> N
     assert response.text == "Grüße"
 
 
-def test_text_without_a_charset_is_decoded_as_requests_decodes_it(server: Server) -> None:
+def test_text_without_a_charset_is_decoded_as_requests_decodes_it(server: RecordingServer) -> None:
     server.answer = (200, {"Content-Type": "text/plain"}, "Grüße".encode("latin-1"))
     from airflow_provider_twilio.hooks._http import build_sync_http_client
 
@@ -175,7 +123,7 @@ def test_text_without_a_charset_is_decoded_as_requests_decodes_it(server: Server
 
 
 def test_a_urls_request_path_is_worked_out_once_per_url_and_proxies(
-    server: Server, monkeypatch: pytest.MonkeyPatch
+    server: RecordingServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Through an HTTP proxy the request line carries the whole URL; without one, only the path."""
     from requests.adapters import HTTPAdapter
