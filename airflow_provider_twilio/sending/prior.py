@@ -43,6 +43,7 @@ class PriorMessages:
         self._messages = messages
         self._request = request
         self._recipients = frozenset(recipients)
+        self._filters = _log_filters(request, self._recipients)
         self._policy = policy
         self._sleep = sleep
         self._max_age = max_age
@@ -79,15 +80,20 @@ class PriorMessages:
 
     def _read(self) -> dict[str, frozenset[str]]:
         started = datetime.now(timezone.utc)
-        senders = {self._request.sender_for(to) for to in self._recipients}
-        filters: dict[str, Any] = {"page_size": PAGE_SIZE}
-        if not self._request.messaging_service_sid and len(senders) == 1 and None not in senders:
-            filters["from_"] = senders.pop()
         found: dict[str, set[str]] = {}
-        for message in self._messages.stream(**filters):
+        for message in self._messages.stream(**self._filters):
             if created_before(message, started):
                 break
             to = message.to
             if to in self._recipients and is_same_message(message, to, self._request):
                 found.setdefault(to, set()).add(message.sid)
         return {to: frozenset(sids) for to, sids in found.items()}
+
+
+def _log_filters(request: MessageRequest, recipients: frozenset[str]) -> dict[str, Any]:
+    """The log read's filters, worked out once per batch: From-filtered when every recipient gets one sender."""
+    filters: dict[str, Any] = {"page_size": PAGE_SIZE}
+    senders = {request.sender_for(to) for to in recipients}
+    if not request.messaging_service_sid and len(senders) == 1 and None not in senders:
+        filters["from_"] = senders.pop()
+    return filters

@@ -301,6 +301,29 @@ def test_what_existed_is_read_once_for_many_attempts_and_again_when_stale():
     assert prior.before_attempt(NUMBERS[1]) == {later.sid} and len(fake.stream_calls) == 2
 
 
+def test_the_log_filters_are_worked_out_once_per_batch_not_per_refresh(monkeypatch):
+    from airflow_provider_twilio.sending import prior as prior_module
+    from airflow_provider_twilio.sending.prior import PriorMessages
+
+    calls: list[str] = []
+    real_sender_for = prior_module.MessageRequest.sender_for
+
+    def counting_sender_for(self, to):
+        calls.append(to)
+        return real_sender_for(self, to)
+
+    monkeypatch.setattr(prior_module.MessageRequest, "sender_for", counting_sender_for)
+    fake = FakeMessages()
+    clock = FakeClock()
+    prior = PriorMessages(fake, make_batch(NUMBERS).request, NUMBERS, FAST, clock.sleep, max_age=1.0, clock=clock)
+    for _ in range(5):
+        prior.before_attempt(NUMBERS[0])
+        clock.now += 1.5
+    assert len(fake.stream_calls) == 5
+    assert len(calls) == len(NUMBERS)  # one pass over the recipients, not one per reading
+    assert all(call.get("from_") == make_batch(NUMBERS).request.from_ for call in fake.stream_calls)
+
+
 def test_sending_goes_on_with_the_last_reading_while_one_thread_refreshes_it():
     from airflow_provider_twilio.sending.prior import PriorMessages
 
