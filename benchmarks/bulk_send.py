@@ -6,7 +6,9 @@ process so that this process's CPU time is the client's alone. Reports, from one
   and the floor ``N x latency / concurrency``;
 - our CPU per message against a bare SDK ``messages.create()``: the SDK's own ``TwilioHttpClient``
   with its logger quiet and the proxy settings read once, as the hook built it before it had a client
-  of its own; and, for reference, a ``create()`` through the hook's client.
+  of its own; and, for reference, a ``create()`` through the hook's client;
+- for reference, the wall time of bare SDK creates from ``CONCURRENCY`` plain threads and nothing
+  else, against the same floor: what this machine and the emulator allow before any of our work.
 The sequential loop is timed on a sample and scaled. Then number hygiene: the same batch of
 ``BENCH_LOOKUP_RECIPIENTS`` (default 10,000) recipients, 6% of them on lines that cannot take a text,
 sent once without and once with ``lookup="line_type"``: requests made and wall time of each. Exits 0
@@ -22,6 +24,7 @@ import resource
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -103,6 +106,33 @@ def cpu_per_create(messages: Any, sender: str, prefix: str, count: int = SAMPLE)
     return wall, cpu / count * 1000
 
 
+def threaded_creates(messages: Any, sender: str, prefix: str, count: int, threads: int) -> float:
+    """Wall seconds of ``count`` creates from ``threads`` threads that each loop over a shared list, nothing else.
+
+    What this machine and the emulator allow at that concurrency, measured beside ours: no batch, no checks.
+    """
+    recipients = iter(numbers(prefix, count))
+    lock = threading.Lock()
+
+    def loop() -> None:
+        while True:
+            with lock:
+                to = next(recipients, None)
+            if to is None:
+                return
+            messages.create(to=to, from_=sender, body=BODY)
+
+    def all_threads() -> None:
+        workers = [threading.Thread(target=loop) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+
+    wall, _, _ = timed(all_threads)
+    return wall
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -128,6 +158,7 @@ def run() -> int:
     our_wall, our_cpu, outcome = timed(ours)
     seq_wall, bare_cpu_ms = cpu_per_create(bare, sender, "646")
     _, hook_cpu_ms = cpu_per_create(messages, sender, "647")
+    bare_threads_wall = threaded_creates(bare, sender, "648", RECIPIENTS, CONCURRENCY)
     failures = len(outcome.failures)
 
     seq_wall_full = seq_wall * RECIPIENTS / SAMPLE
@@ -146,6 +177,10 @@ def run() -> int:
     print(f"  bare SDK create()                          {bare_cpu_ms:6.3f} ms CPU/message")
     print(f"  create() through the hook's client         {hook_cpu_ms:6.3f} ms CPU/message")
     print(f"  floor N x latency / concurrency {floor:6.2f} s")
+    print(
+        f"  bare SDK create() from {CONCURRENCY} plain threads, nothing else: {bare_threads_wall:.2f} s = "
+        f"{bare_threads_wall / floor:.2f}x the floor (what this machine and the emulator allow)"
+    )
     overhead_ms = seq_wall / SAMPLE * 1000 - LATENCY * 1000
     print(
         f"  (one request costs {overhead_ms:.1f} ms beyond the {LATENCY * 1000:.0f} ms latency: client and emulator "
@@ -185,6 +220,15 @@ def run() -> int:
             cpu_ratio <= CPU_TARGET,
         ),
         row("CPU per create() through the hook's client", hook_cpu_ms, "ms", bare_cpu_ms, hook_ratio, "-", None),
+        row(
+            f"bare SDK create() from {CONCURRENCY} plain threads: wall vs floor",
+            bare_threads_wall,
+            "s",
+            floor,
+            bare_threads_wall / floor,
+            "-",
+            None,
+        ),
         row("failed sends", failures, "", 0, None, "0", failures == 0),
     ]
     rows += lookup_comparison(hook, sender, quiet)
