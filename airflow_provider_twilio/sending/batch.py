@@ -20,6 +20,7 @@ from airflow_provider_twilio.exceptions import (
 )
 from airflow_provider_twilio.retry import RetryPolicy, read_with_retries
 from airflow_provider_twilio.sending.ambiguity import Lookup, find_own_message
+from airflow_provider_twilio.sending.creation import create_message
 from airflow_provider_twilio.sending.pacing import RateLimiter
 from airflow_provider_twilio.sending.prior import PriorMessages
 from airflow_provider_twilio.sending.results import from_error, from_message, is_opted_out
@@ -180,7 +181,7 @@ class BatchSender:
                     existed_before = self._prior.before_attempt(to)
                     first_attempt = datetime.now(timezone.utc)
                 try:
-                    return from_message(to, self.messages.create(**kwargs))
+                    return from_message(to, create_message(self.messages, kwargs))
                 except Exception as exc:
                     error = classify_exception(exc)
             if error.error_type is ErrorType.RATE_LIMITED and throttled < policy.throttle_retries:
