@@ -25,11 +25,11 @@ PHASES = (
     ("validation", "sending/validation.py", "validate_batch"),
     ("pacing (slots, rate limit)", "sending/pacing.py", "acquire"),
     ("log pre-read", "sending/prior.py", "before_attempt"),
-    ("SDK create() in all", "rest/api/v2010/account/message/__init__.py", "create"),
+    ("creating messages in all (SDK _create)", "sending/creation.py", "create_message"),
     ("  HTTP round trip (adapter)", "requests/adapters.py", "send"),
     ("  request preparation", "hooks/_http.py", "_prepare"),
     ("  response JSON parsing", "json/__init__.py", "loads"),
-    ("  MessageInstance building", "rest/api/v2010/account/message/__init__.py", "__init__"),
+    ("MessageInstance building (log reads only)", "rest/api/v2010/account/message/__init__.py", "__init__"),
     ("result building", "sending/results.py", "from_message"),
 )
 
