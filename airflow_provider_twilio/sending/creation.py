@@ -26,21 +26,16 @@ class CreatedMessage:
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> CreatedMessage:
+        """The fields read as ``MessageInstance`` reads them (``error_code`` through the SDK's own ``integer``)."""
+        from twilio.base.deserialize import integer
+
         return cls(
             sid=payload.get("sid"),
             status=payload.get("status"),
             num_segments=payload.get("num_segments"),
-            error_code=_integer(payload.get("error_code")),
+            error_code=integer(payload.get("error_code")),
             error_message=payload.get("error_message"),
         )
-
-
-def _integer(value: Any) -> Any:
-    """As the SDK reads ``error_code``: an int when it is one, else the value as Twilio sent it."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return value
 
 
 def create_message(messages: Any, kwargs: dict[str, Any]) -> Any:

@@ -1,4 +1,4 @@
-"""A real Airflow 3 api-server and Debian's Chromium, for the connection-form test.
+"""A real Airflow 3 api-server and Debian's Chromium, for the connection-form test; one emulator per module.
 
 The api-server runs on loopback in its own AIRFLOW_HOME with the simple auth manager (everyone is
 admin, so no login page) and connection testing enabled. Every start is bounded by a timeout and
@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_twilio.emulator import TwilioEmulator
 from tests.support.airflow_processes import LOADED_MACHINE_TIMEOUTS, stop_process_group
 from tests.support.net import free_port
 
@@ -162,3 +163,11 @@ def browser() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[TwilioEmulator]:
+    """One emulator with its defaults for a module's deployment; a module that needs people or settings
+    defines its own ``emulator``."""
+    with TwilioEmulator() as emu:
+        yield emu

@@ -30,14 +30,6 @@ US, ANN, BOB = "+15005550006", "+15551230991", "+15551230992"
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[Any]:
-    from airflow_provider_twilio.emulator import TwilioEmulator
-
-    with TwilioEmulator() as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
 def stack(airflow_db: Path, emulator: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from tests.support.airflow_processes import airflow_stack
 

@@ -48,12 +48,6 @@ def airflow_line() -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[TwilioEmulator]:
-    with TwilioEmulator() as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
 def stack(airflow_db: Path, emulator: TwilioEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HitlStack]:
     if airflow_line() < (3, 1):
         pytest.skip("plugin views in Airflow's UI need Airflow 3.1+")
