@@ -13,6 +13,7 @@ punctuation ignored ("Stop", " stop. ", "STOP!"); "STOP PLEASE" or "please stop"
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Iterable
 
@@ -43,6 +44,12 @@ def keyword_of(body: str) -> str | None:
     """The keyword ``body`` is (upper case), or None. Bounded: a long body is not looked at."""
     if len(body) > 4 * _LONGEST:  # room for surrounding whitespace and punctuation; never a whole SMS
         return None
+    return _short_keyword(body)
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_keyword(body: str) -> str | None:
+    """Remembered: every trigger waiting on an inbox asks about the same few texts each poll."""
     word = _SURROUNDING.sub("", body)
     # ASCII only: a long s (U+017F) upper-cases to S, but "\u017ftop" is not the word Twilio looks for.
     return word.upper() if word.isascii() and word.upper() in KEYWORDS else None

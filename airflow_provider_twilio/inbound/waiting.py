@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_twilio.inbound.echoes import Reply
@@ -41,8 +42,12 @@ class ReplyWait:
         """The server-side ``From`` filter, when there is exactly one sender."""
         return self.senders[0] if self.senders and len(self.senders) == 1 else None
 
+    @cached_property
+    def _floor(self) -> datetime:
+        return second_floor(self.since)
+
     def counts(self, message: InboundMessage) -> bool:
-        if message.to != self.to or message.date_sent < second_floor(self.since):
+        if message.to != self.to or message.date_sent < self._floor:
             return False
         return self.senders is None or message.from_ in self.senders
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -93,6 +94,7 @@ class TwilioInboundSmsTrigger(BaseTrigger):
         from airflow_provider_twilio.inbound.claims import CLAIMS
         from airflow_provider_twilio.inbound.waiting import build_wait
         from airflow_provider_twilio.triggers import inbox_poller
+        from airflow_provider_twilio.triggers.offloop import in_shared_thread
 
         try:
             # Off the loop: the first trigger in a process imports phonenumbers and the regex engine here.
@@ -117,8 +119,9 @@ class TwilioInboundSmsTrigger(BaseTrigger):
                     poller.unsubscribe(sub)
                     yield TriggerEvent(error_event(payload))
                     return
-                # Matching is bounded per message, but still CPU work on untrusted text: off the loop.
-                result, replies = await asyncio.to_thread(wait.evaluate, payload) if payload else (None, [])
+                # Matching is bounded per message, but still CPU work on untrusted text: off the loop, in
+                # one thread hop shared with the other triggers this poll woke.
+                result, replies = await in_shared_thread(partial(wait.evaluate, payload)) if payload else (None, [])
                 owed += replies
                 if result is not None:
                     self.log.info("Reply %s from %s matched", result["message"]["sid"], result["message"]["from"])

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -139,3 +140,25 @@ def test_patterns_mean_what_they_mean_with_re() -> None:
     assert search_bounded(nested, "[b]") is not None
     assert search_bounded(nested, "a") is None
     assert search_bounded(compile_pattern(r"(?P<code>\d{4})"), "code 4821").groupdict() == {"code": "4821"}
+
+
+def test_bodies_are_hashed_only_once_something_has_timed_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The timed-out memory is looked up by a hash of the body, which costs a third of a short search."""
+    monkeypatch.setattr(matching, "_timed_out", matching._TimedOut(capacity=10))
+    hashed: list[str] = []
+    real_key = matching._TimedOut.key
+
+    def counting_key(compiled: Any, text: str) -> Any:
+        hashed.append(text)
+        return real_key(compiled, text)
+
+    monkeypatch.setattr(matching._TimedOut, "key", staticmethod(counting_key))
+    plain = compile_pattern(r"^YES (\d{4})$")
+    for i in range(5):
+        assert search_bounded(plain, f"YES {i:04d}") is not None
+    assert hashed == []
+    assert search_bounded(compile_pattern(CATASTROPHIC), HOSTILE) is None
+    assert hashed == [HOSTILE]
+    assert search_bounded(plain, "YES 0001") is not None
+    assert search_bounded(compile_pattern(CATASTROPHIC), HOSTILE) is None  # known: not tried again
+    assert hashed == [HOSTILE, "YES 0001", HOSTILE]
