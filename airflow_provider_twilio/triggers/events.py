@@ -307,8 +307,11 @@ def _compile(pattern: str, ignore_case: bool) -> Pattern[str]:
 async def _match_all(
     regex: Pattern[str] | None, senders: frozenset[str] | None, messages: list[InboundMessage]
 ) -> list[dict[str, Any] | None]:
-    """Each message's match result (None: no match, or a sender not listed). Bodies are untrusted: off the loop."""
-    return await asyncio.to_thread(lambda: [match_message(regex, senders, message) for message in messages])
+    """Each message's match result (None: no match, or a sender not listed). Bodies are untrusted: off the loop,
+    in one thread hop shared with the other watchers that the same poll woke."""
+    from airflow_provider_twilio.triggers.offloop import in_shared_thread
+
+    return await in_shared_thread(lambda: [match_message(regex, senders, message) for message in messages])
 
 
 def match_message(

@@ -58,7 +58,13 @@ class _Batch:
 
     @staticmethod
     async def _run(queued: list[tuple[Callable[[], Any], asyncio.Future[Any]]]) -> None:
-        outcomes = await asyncio.to_thread(lambda: [_outcome(call) for call, _future in queued])
+        try:
+            outcomes = await asyncio.to_thread(lambda: [_outcome(call) for call, _future in queued])
+        except BaseException as err:  # the batch itself was cancelled or interrupted: no caller waits forever
+            for _call, future in queued:
+                if not future.done():
+                    future.set_exception(err if isinstance(err, Exception) else asyncio.CancelledError())
+            raise
         for (_call, future), (failed, value) in zip(queued, outcomes, strict=True):
             if future.done():  # its trigger was cancelled meanwhile
                 continue

@@ -105,3 +105,20 @@ def test_a_cancelled_caller_leaves_the_others_their_results(hops: list[int]) -> 
 
     assert asyncio.run(scenario()) == (True, 2)
     assert hops == [2]
+
+
+def test_when_no_thread_can_be_had_every_caller_hears_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As when the loop's executor has shut down: the callers get the error instead of waiting forever."""
+
+    async def no_thread(func: Any, /, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("cannot schedule new futures after shutdown")
+
+    monkeypatch.setattr(offloop.asyncio, "to_thread", no_thread)
+
+    async def scenario() -> list[Any]:
+        calls = [in_shared_thread(lambda: 1), in_shared_thread(lambda: 2)]
+        return await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 5)
+
+    outcomes = asyncio.run(scenario())
+    assert [type(o) for o in outcomes] == [RuntimeError, RuntimeError]
+    assert "after shutdown" in str(outcomes[0])
