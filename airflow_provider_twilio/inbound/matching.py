@@ -156,10 +156,10 @@ def search_bounded(
     A search that runs out of time counts as no match. It is logged once, and the same body is not
     tried again with the same pattern in this process, so a hostile SMS read on every poll costs its
     time bound once. Blocking (for at most the bound), but the GIL is released while matching: async
-    callers run it with ``asyncio.to_thread``.
+    callers run it in a worker thread (the triggers through ``triggers/offloop.py``).
     """
     # Hashing the body to look it up costs a third of a short search: skipped while nothing has timed out.
-    if len(_timed_out) and _TimedOut.key(compiled, text) in _timed_out:
+    if _timed_out and _TimedOut.key(compiled, text) in _timed_out:
         return None
     limit = MATCH_TIMEOUT if timeout is None else timeout
     try:

@@ -11,6 +11,7 @@ import asyncio
 import importlib
 import weakref
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -62,8 +63,12 @@ class _Batch:
             outcomes = await asyncio.to_thread(lambda: [_outcome(call) for call, _future in queued])
         except BaseException as err:  # the batch itself was cancelled or interrupted: no caller waits forever
             for _call, future in queued:
-                if not future.done():
-                    future.set_exception(err if isinstance(err, Exception) else asyncio.CancelledError())
+                if future.done():
+                    continue
+                if isinstance(err, Exception):
+                    future.set_exception(err)
+                else:
+                    future.cancel()
             raise
         for (_call, future), (failed, value) in zip(queued, outcomes, strict=True):
             if future.done():  # its trigger was cancelled meanwhile
@@ -84,8 +89,9 @@ def _outcome(call: Callable[[], Any]) -> tuple[bool, Any]:
 _BATCHES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batch] = weakref.WeakKeyDictionary()
 
 
-async def in_shared_thread(call: Callable[[], T]) -> T:
-    """``call()`` in a worker thread, together with every other call made in the same turn of the loop.
+async def in_shared_thread(func: Callable[..., T], /, *args: Any) -> T:
+    """``func(*args)`` in a worker thread (as ``asyncio.to_thread``), together with every other call made in
+    the same turn of the loop.
 
     A poll shared by 500 waiting triggers wakes them all at once; each matching its messages in a
     thread of its own would mean 500 thread hops and threads contending for the GIL, about twice the
@@ -96,4 +102,4 @@ async def in_shared_thread(call: Callable[[], T]) -> T:
     batch = _BATCHES.get(loop)
     if batch is None:
         batch = _BATCHES[loop] = _Batch(loop)
-    return await batch.submit(call)
+    return await batch.submit(partial(func, *args))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -121,7 +120,7 @@ class TwilioInboundSmsTrigger(BaseTrigger):
                     return
                 # Matching is bounded per message, but still CPU work on untrusted text: off the loop, in
                 # one thread hop shared with the other triggers this poll woke.
-                result, replies = await in_shared_thread(partial(wait.evaluate, payload)) if payload else (None, [])
+                result, replies = await in_shared_thread(wait.evaluate, payload) if payload else (None, [])
                 owed += replies
                 if result is not None:
                     self.log.info("Reply %s from %s matched", result["message"]["sid"], result["message"]["from"])
